@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small containers for the converter (converter/internal.h): a growable array and an
+ * open-addressing index of positions into it, so aggregation stays O(1) per event.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void cv_vec_init(struct cv_vec *v, size_t elem)
+{
+    v->items = NULL;
+    v->len = v->cap = 0;
+    v->elem = elem;
+}
+
+void cv_vec_fini(struct cv_vec *v)
+{
+    free(v->items);
+    v->items = NULL;
+    v->len = v->cap = 0;
+}
+
+static int vec_reserve(struct cv_vec *v, size_t extra)
+{
+    if (v->len + extra <= v->cap)
+        return 0;
+    size_t cap = v->cap ? v->cap : 16;
+    while (cap < v->len + extra)
+        cap *= 2;
+    void *items = realloc(v->items, cap * v->elem);
+    if (!items)
+        return -1;
+    v->items = items;
+    v->cap = cap;
+    return 0;
+}
+
+void *cv_vec_push(struct cv_vec *v)
+{
+    if (vec_reserve(v, 1) != 0)
+        return NULL;
+    void *item = (char *)v->items + v->len * v->elem;
+    memset(item, 0, v->elem);
+    v->len++;
+    return item;
+}
+
+size_t cv_vec_append(struct cv_vec *v, const void *src, size_t n)
+{
+    if (vec_reserve(v, n) != 0)
+        return SIZE_MAX;
+    size_t at = v->len;
+    if (n)
+        memcpy((char *)v->items + at * v->elem, src, n * v->elem);
+    v->len += n;
+    return at;
+}
+
+void cv_index_fini(struct cv_index *ix)
+{
+    free(ix->slots);
+    ix->slots = NULL;
+    ix->cap = ix->used = 0;
+}
+
+size_t cv_index_find(const struct cv_index *ix, uint64_t hash,
+                     bool (*eq)(const void *ctx, size_t pos), const void *ctx)
+{
+    if (!ix->cap)
+        return SIZE_MAX;
+    for (size_t i = hash & (ix->cap - 1);; i = (i + 1) & (ix->cap - 1)) {
+        uint32_t s = ix->slots[i];
+        if (s == 0)
+            return SIZE_MAX;
+        if (eq(ctx, s - 1))
+            return s - 1;
+    }
+}
+
+static void index_put(uint32_t *slots, size_t cap, uint64_t hash, size_t pos)
+{
+    size_t i = hash & (cap - 1);
+    while (slots[i] != 0)
+        i = (i + 1) & (cap - 1);
+    slots[i] = (uint32_t)(pos + 1);
+}
+
+int cv_index_insert(struct cv_index *ix, uint64_t hash, size_t pos,
+                    uint64_t (*hash_of)(const void *ctx, size_t pos), const void *ctx)
+{
+    if (pos >= UINT32_MAX - 1)
+        return LTPROF_ERR_NOMEM;
+    /* Keep the load factor under 1/2 so probe chains stay short. */
+    if ((ix->used + 1) * 2 > ix->cap) {
+        size_t cap = ix->cap ? ix->cap * 2 : 64;
+        uint32_t *slots = calloc(cap, sizeof(*slots));
+        if (!slots)
+            return LTPROF_ERR_NOMEM;
+        for (size_t i = 0; i < ix->cap; i++)
+            if (ix->slots[i])
+                index_put(slots, cap, hash_of(ctx, ix->slots[i] - 1), ix->slots[i] - 1);
+        free(ix->slots);
+        ix->slots = slots;
+        ix->cap = cap;
+    }
+    index_put(ix->slots, ix->cap, hash, pos);
+    ix->used++;
+    return 0;
+}
+
+/* FNV-1a over bytes, mixed at the end; good enough for stacks of addresses. */
+uint64_t cv_hash_bytes(const void *data, size_t len, uint64_t seed)
+{
+    const unsigned char *p = data;
+    uint64_t h = 1469598103934665603ULL ^ seed;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+int cv_error(struct ltprof_error *err, int status, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+const char *cv_status_text(int status)
+{
+    switch (status) {
+    case LTPROF_OK: return "success";
+    case LTPROF_ERR_NOMEM: return "out of memory";
+    case LTPROF_ERR_INVALID: return "invalid input";
+    case LTPROF_ERR_IO: return "input/output error";
+    case LTPROF_ERR_BUSY: return "busy";
+    case LTPROF_ERR_UNSUPPORTED: return "unsupported";
+    case LTPROF_ERR_NOT_FOUND: return "not found";
+    }
+    return "unknown error";
+}

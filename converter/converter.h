@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The converter's face: turns the babeltrace2 messages of an LTTng trace of libltprof.so into
+ * pprof profiles (cpu.pb.gz for now). Two ways in: the babeltrace2 sink component class
+ * (sink.ltprof.pprof, in the plugin or created in-process by cv_sink_class_create()) and
+ * cv_convert_dir(), which runs a whole graph in-process on a folder of CTF traces.
+ * Single-threaded: one conversion per cv_state.
+ */
+#ifndef LTPROF_CONVERTER_H
+#define LTPROF_CONVERTER_H
+
+#include <stdint.h>
+
+#include <babeltrace2/babeltrace.h>
+
+#include "ltprof/ltprof.h"
+
+/* What a conversion saw and wrote. */
+struct cv_summary {
+    uint64_t events;            /* events read */
+    uint64_t ltprof_events;     /* of which from the ltprof provider */
+    uint64_t cpu_samples;       /* ltprof:cpu_sample events */
+    uint64_t complete_stacks;   /* samples whose stack reached the outermost frame */
+    uint64_t discarded_events;  /* events the tracer reported as lost */
+    uint32_t processes;         /* processes with ltprof events */
+    uint32_t traces;            /* CTF traces read (cv_convert_dir only) */
+    char cpu_engine[32];        /* engine named by ltprof:process_info */
+    char cpu_profile_path[4096];/* the file written, or "" */
+};
+
+struct cv_state;
+
+/* A conversion writing into folder `output_dir` (created if missing). NULL when out of memory. */
+struct cv_state *cv_state_create(const char *output_dir);
+
+/* Handles one message. 0 or a negative ltprof_status with `err` filled (e.g. an unsupported
+ * schema version). */
+int cv_state_handle_message(struct cv_state *st, const bt_message *msg, struct ltprof_error *err);
+
+/* Writes the profiles. Fails with LTPROF_ERR_NOT_FOUND when the trace held no ltprof events. */
+int cv_state_finish(struct cv_state *st, struct cv_summary *summary, struct ltprof_error *err);
+
+/* Frees the state. Accepts NULL. */
+void cv_state_destroy(struct cv_state *st);
+
+/* The sink component class "pprof" for in-process graphs (parameter `path`). Caller puts the
+ * reference. NULL when out of memory. */
+bt_component_class_sink *cv_sink_class_create(void);
+
+/*
+ * Converts every CTF trace found under `trace_dir` (recursively) into `output_dir`. Runs
+ * source.ctf.fs → filter.utils.muxer → sink.ltprof.pprof in this process. Fills `summary`.
+ * 0 or a negative ltprof_status with a one-line message in `err`.
+ */
+int cv_convert_dir(const char *trace_dir, const char *output_dir, struct cv_summary *summary,
+                   struct ltprof_error *err);
+
+#endif

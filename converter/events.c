@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reads babeltrace2 messages into the conversion state (converter/internal.h): the ltprof
+ * events of tracer/ltprof_tp.h and LTTng-UST's statedump and library events (for symbols).
+ * Field positions are resolved once per event class and cached, holding a reference to the
+ * class so a freed class can never alias a new one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define LTPROF_SCHEMA_SUPPORTED 1
+
+enum event_kind {
+    EV_OTHER,
+    EV_PROCESS_INFO,
+    EV_THREAD_INFO,
+    EV_CPU_SAMPLE,
+    EV_BIN_INFO, /* lttng_ust_statedump:bin_info and lttng_ust_lib:load */
+    EV_BUILD_ID, /* lttng_ust_statedump:build_id and lttng_ust_lib:build_id */
+};
+
+#define MAX_FIELDS 5
+#define NO_FIELD UINT64_MAX
+
+static const struct {
+    const char *name;
+    enum event_kind kind;
+    const char *fields[MAX_FIELDS];
+} known_events[] = {
+    {"ltprof:process_info", EV_PROCESS_INFO,
+     {"schema_version", "pid", "cpu_engine", "cpu_period_ns", NULL}},
+    {"ltprof:thread_info", EV_THREAD_INFO, {"tid", "name", NULL}},
+    {"ltprof:cpu_sample", EV_CPU_SAMPLE, {"tid", "weight_ns", "unwind_status", "stack", NULL}},
+    {"lttng_ust_statedump:bin_info", EV_BIN_INFO, {"baddr", "memsz", "path", NULL}},
+    {"lttng_ust_lib:load", EV_BIN_INFO, {"baddr", "memsz", "path", NULL}},
+    {"lttng_ust_statedump:build_id", EV_BUILD_ID, {"baddr", "build_id", NULL}},
+    {"lttng_ust_lib:build_id", EV_BUILD_ID, {"baddr", "build_id", NULL}},
+};
+
+struct cv_class_cache {
+    const bt_event_class *cls; /* referenced */
+    enum event_kind kind;
+    const char *name;
+    uint64_t field[MAX_FIELDS];
+    const char *missing_field; /* a field the schema has and this class lacks, or NULL */
+};
+
+/* ---- processes and threads ------------------------------------------------------------------ */
+
+struct cv_process *cv_state_process(struct cv_state *st, int64_t pid)
+{
+    for (size_t i = 0; i < st->processes.len; i++) {
+        struct cv_process *p = CV_VEC_AT(&st->processes, struct cv_process, i);
+        if (p->pid == pid)
+            return p;
+    }
+    struct cv_process *p = cv_vec_push(&st->processes);
+    if (p)
+        p->pid = pid;
+    return p;
+}
+
+struct thread_key {
+    const struct cv_state *st;
+    int64_t pid;
+    uint32_t tid;
+};
+
+static uint64_t thread_hash(int64_t pid, uint32_t tid)
+{
+    uint64_t k[2] = {(uint64_t)pid, tid};
+    return cv_hash_bytes(k, sizeof(k), 0);
+}
+
+static bool thread_eq(const void *ctx, size_t pos)
+{
+    const struct thread_key *k = ctx;
+    const struct cv_thread *t = CV_VEC_AT(&k->st->threads, struct cv_thread, pos);
+    return t->pid == k->pid && t->tid == k->tid;
+}
+
+static uint64_t thread_rehash(const void *ctx, size_t pos)
+{
+    const struct cv_state *st = ctx;
+    const struct cv_thread *t = CV_VEC_AT(&st->threads, struct cv_thread, pos);
+    return thread_hash(t->pid, t->tid);
+}
+
+const char *cv_state_thread_name(const struct cv_state *st, int64_t pid, uint32_t tid)
+{
+    struct thread_key k = {st, pid, tid};
+    size_t pos = cv_index_find(&st->thread_index, thread_hash(pid, tid), thread_eq, &k);
+    return pos == SIZE_MAX ? NULL : CV_VEC_AT(&st->threads, struct cv_thread, pos)->name;
+}
+
+static int set_thread_name(struct cv_state *st, int64_t pid, uint32_t tid, const char *name)
+{
+    struct thread_key k = {st, pid, tid};
+    uint64_t h = thread_hash(pid, tid);
+    size_t pos = cv_index_find(&st->thread_index, h, thread_eq, &k);
+    char *copy = strdup(name);
+    if (!copy)
+        return LTPROF_ERR_NOMEM;
+    if (pos != SIZE_MAX) {
+        struct cv_thread *t = CV_VEC_AT(&st->threads, struct cv_thread, pos);
+        free(t->name);
+        t->name = copy;
+        return 0;
+    }
+    struct cv_thread *t = cv_vec_push(&st->threads);
+    if (!t || cv_index_insert(&st->thread_index, h, st->threads.len - 1, thread_rehash, st)) {
+        if (t)
+            st->threads.len--;
+        free(copy);
+        return LTPROF_ERR_NOMEM;
+    }
+    t->pid = pid;
+    t->tid = tid;
+    t->name = copy;
+    return 0;
+}
+
+/* ---- state lifecycle ------------------------------------------------------------------------ */
+
+struct cv_state *cv_state_create(const char *output_dir)
+{
+    struct cv_state *st = calloc(1, sizeof(*st));
+    if (!st)
+        return NULL;
+    st->output_dir = strdup(output_dir);
+    if (!st->output_dir) {
+        free(st);
+        return NULL;
+    }
+    cv_vec_init(&st->processes, sizeof(struct cv_process));
+    cv_vec_init(&st->threads, sizeof(struct cv_thread));
+    cv_vec_init(&st->samples, sizeof(struct cv_stack_sample));
+    cv_vec_init(&st->pc_pool, sizeof(uint64_t));
+    return st;
+}
+
+void cv_state_destroy(struct cv_state *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->processes.len; i++) {
+        struct cv_process *p = CV_VEC_AT(&st->processes, struct cv_process, i);
+        for (size_t j = 0; j < p->n_modules; j++)
+            free(p->modules[j].path);
+        free(p->modules);
+    }
+    for (size_t i = 0; i < st->threads.len; i++)
+        free(CV_VEC_AT(&st->threads, struct cv_thread, i)->name);
+    for (size_t i = 0; i < st->n_classes; i++)
+        bt_event_class_put_ref(st->classes[i].cls);
+    free(st->classes);
+    cv_vec_fini(&st->processes);
+    cv_vec_fini(&st->threads);
+    cv_vec_fini(&st->samples);
+    cv_vec_fini(&st->pc_pool);
+    cv_index_fini(&st->thread_index);
+    cv_index_fini(&st->sample_index);
+    free(st->output_dir);
+    free(st);
+}
+
+/* ---- field access --------------------------------------------------------------------------- */
+
+static uint64_t member_index(const bt_field_class *payload_fc, const char *name)
+{
+    uint64_t n = bt_field_class_structure_get_member_count(payload_fc);
+    for (uint64_t i = 0; i < n; i++) {
+        const bt_field_class_structure_member *m =
+            bt_field_class_structure_borrow_member_by_index_const(payload_fc, i);
+        if (strcmp(bt_field_class_structure_member_get_name(m), name) == 0)
+            return i;
+    }
+    return NO_FIELD;
+}
+
+static struct cv_class_cache *class_cache(struct cv_state *st, const bt_event_class *cls)
+{
+    for (size_t i = 0; i < st->n_classes; i++)
+        if (st->classes[i].cls == cls)
+            return &st->classes[i];
+    if (st->n_classes == st->cap_classes) {
+        size_t cap = st->cap_classes ? st->cap_classes * 2 : 32;
+        struct cv_class_cache *c = realloc(st->classes, cap * sizeof(*c));
+        if (!c)
+            return NULL;
+        st->classes = c;
+        st->cap_classes = cap;
+    }
+    struct cv_class_cache *c = &st->classes[st->n_classes++];
+    memset(c, 0, sizeof(*c));
+    c->cls = cls;
+    bt_event_class_get_ref(cls);
+    c->kind = EV_OTHER;
+    const char *name = bt_event_class_get_name(cls);
+    const bt_field_class *payload_fc = bt_event_class_borrow_payload_field_class_const(cls);
+    for (size_t k = 0; name && k < sizeof(known_events) / sizeof(known_events[0]); k++) {
+        if (strcmp(name, known_events[k].name) != 0)
+            continue;
+        c->kind = known_events[k].kind;
+        c->name = known_events[k].name;
+        for (size_t f = 0; f < MAX_FIELDS; f++)
+            c->field[f] = known_events[k].fields[f] && payload_fc
+                              ? member_index(payload_fc, known_events[k].fields[f])
+                              : NO_FIELD;
+        for (size_t f = 0; f < MAX_FIELDS && known_events[k].fields[f]; f++)
+            if (c->field[f] == NO_FIELD)
+                c->missing_field = known_events[k].fields[f];
+        /* LTTng's own events vary across versions: ignore a layout we do not know. */
+        if (c->missing_field && (c->kind == EV_BIN_INFO || c->kind == EV_BUILD_ID))
+            c->kind = EV_OTHER;
+    }
+    return c;
+}
+
+static uint64_t field_u64(const bt_field *f)
+{
+    bt_field_class_type t = bt_field_get_class_type(f);
+    if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER))
+        return bt_field_integer_unsigned_get_value(f);
+    if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER))
+        return (uint64_t)bt_field_integer_signed_get_value(f);
+    return 0;
+}
+
+static const bt_field *member(const bt_field *payload, const struct cv_class_cache *c, int i)
+{
+    return bt_field_structure_borrow_member_field_by_index_const(payload, c->field[i]);
+}
+
+static const char *field_string(const bt_field *f)
+{
+    bt_field_class_type t = bt_field_get_class_type(f);
+    return t == BT_FIELD_CLASS_TYPE_STRING ? bt_field_string_get_value(f) : "";
+}
+
+/* ---- events ------------------------------------------------------------------------------- */
+
+/* The process an event belongs to: the vpid context, else the trace's vpid, else 0. */
+static int64_t event_pid(const bt_event *ev)
+{
+    const bt_field *ctx = bt_event_borrow_common_context_field_const(ev);
+    if (ctx) {
+        const bt_field *f = bt_field_structure_borrow_member_field_by_name_const(ctx, "vpid");
+        if (f)
+            return (int64_t)field_u64(f);
+    }
+    const bt_trace *t = bt_stream_borrow_trace_const(bt_event_borrow_stream_const(ev));
+    const bt_value *v = bt_trace_borrow_environment_entry_value_by_name_const(t, "vpid");
+    return v && bt_value_is_signed_integer(v) ? bt_value_integer_signed_get(v) : 0;
+}
+
+static int on_process_info(struct cv_state *st, const bt_field *payload,
+                           const struct cv_class_cache *c, struct ltprof_error *err)
+{
+    uint32_t version = (uint32_t)field_u64(member(payload, c, 0));
+    if (version != LTPROF_SCHEMA_SUPPORTED)
+        return cv_error(err, LTPROF_ERR_UNSUPPORTED,
+                        "unsupported ltprof event schema version %u (this ltprof reads version "
+                        "%u); convert the trace with the ltprof that recorded it",
+                        version, LTPROF_SCHEMA_SUPPORTED);
+    st->seen_process_info = true;
+    st->schema_version = version;
+    if (!st->cpu_period_ns)
+        st->cpu_period_ns = field_u64(member(payload, c, 3));
+    if (!st->summary.cpu_engine[0])
+        snprintf(st->summary.cpu_engine, sizeof(st->summary.cpu_engine), "%s",
+                 field_string(member(payload, c, 2)));
+    return 0;
+}
+
+struct sample_key {
+    const struct cv_state *st;
+    int64_t pid;
+    uint32_t tid;
+    const uint64_t *pcs;
+    uint32_t n_pcs;
+};
+
+static uint64_t sample_hash(int64_t pid, uint32_t tid, const uint64_t *pcs, uint32_t n)
+{
+    uint64_t seed = (uint64_t)pid * 0x9e3779b97f4a7c15ULL ^ tid;
+    return cv_hash_bytes(pcs, n * sizeof(*pcs), seed);
+}
+
+static bool sample_eq(const void *ctx, size_t pos)
+{
+    const struct sample_key *k = ctx;
+    const struct cv_stack_sample *s = CV_VEC_AT(&k->st->samples, struct cv_stack_sample, pos);
+    const uint64_t *pcs = CV_VEC_AT(&k->st->pc_pool, uint64_t, s->pcs_offset);
+    return s->pid == k->pid && s->tid == k->tid && s->n_pcs == k->n_pcs &&
+           memcmp(pcs, k->pcs, k->n_pcs * sizeof(*pcs)) == 0;
+}
+
+static uint64_t sample_rehash(const void *ctx, size_t pos)
+{
+    return CV_VEC_AT(&((const struct cv_state *)ctx)->samples, struct cv_stack_sample, pos)->hash;
+}
+
+static int on_cpu_sample(struct cv_state *st, int64_t pid, const bt_field *payload,
+                         const struct cv_class_cache *c)
+{
+    uint64_t pcs[CV_MAX_FRAMES];
+    uint32_t tid = (uint32_t)field_u64(member(payload, c, 0));
+    uint64_t weight = field_u64(member(payload, c, 1));
+    uint64_t status = field_u64(member(payload, c, 2));
+    const bt_field *stack = member(payload, c, 3);
+    uint64_t n = bt_field_array_get_length(stack);
+    if (n > CV_MAX_FRAMES)
+        n = CV_MAX_FRAMES;
+    for (uint64_t i = 0; i < n; i++)
+        pcs[i] = field_u64(bt_field_array_borrow_element_field_by_index_const(stack, i));
+
+    st->summary.cpu_samples++;
+    if (status == 0)
+        st->summary.complete_stacks++;
+
+    struct sample_key k = {st, pid, tid, pcs, (uint32_t)n};
+    uint64_t h = sample_hash(pid, tid, pcs, (uint32_t)n);
+    size_t pos = cv_index_find(&st->sample_index, h, sample_eq, &k);
+    if (pos == SIZE_MAX) {
+        size_t off = cv_vec_append(&st->pc_pool, pcs, n);
+        struct cv_stack_sample *s = off == SIZE_MAX ? NULL : cv_vec_push(&st->samples);
+        if (!s)
+            return LTPROF_ERR_NOMEM;
+        *s = (struct cv_stack_sample){h, pid, tid, (uint32_t)n, off, 0, 0};
+        pos = st->samples.len - 1;
+        if (cv_index_insert(&st->sample_index, h, pos, sample_rehash, st) != 0)
+            return LTPROF_ERR_NOMEM;
+    }
+    struct cv_stack_sample *s = CV_VEC_AT(&st->samples, struct cv_stack_sample, pos);
+    s->count++;
+    s->weight_ns += weight;
+    return 0;
+}
+
+static struct cv_module *find_module(struct cv_process *p, uint64_t baddr)
+{
+    for (size_t i = 0; i < p->n_modules; i++)
+        if (p->modules[i].baddr == baddr)
+            return &p->modules[i];
+    return NULL;
+}
+
+static int on_bin_info(struct cv_state *st, int64_t pid, const bt_field *payload,
+                       const struct cv_class_cache *c)
+{
+    struct cv_process *p = cv_state_process(st, pid);
+    if (!p)
+        return LTPROF_ERR_NOMEM;
+    uint64_t baddr = field_u64(member(payload, c, 0));
+    const char *path = field_string(member(payload, c, 2));
+    struct cv_module *m = find_module(p, baddr);
+    if (m && strcmp(m->path, path) == 0)
+        return 0; /* the same module from a later statedump */
+    if (!m) {
+        if (p->n_modules == p->cap_modules) {
+            size_t cap = p->cap_modules ? p->cap_modules * 2 : 16;
+            struct cv_module *mods = realloc(p->modules, cap * sizeof(*mods));
+            if (!mods)
+                return LTPROF_ERR_NOMEM;
+            p->modules = mods;
+            p->cap_modules = cap;
+        }
+        m = &p->modules[p->n_modules++];
+        memset(m, 0, sizeof(*m));
+    }
+    char *copy = strdup(path);
+    if (!copy)
+        return LTPROF_ERR_NOMEM;
+    free(m->path);
+    m->path = copy;
+    m->baddr = baddr;
+    m->memsz = field_u64(member(payload, c, 1));
+    m->build_id_len = 0;
+    return 0;
+}
+
+static int on_build_id(struct cv_state *st, int64_t pid, const bt_field *payload,
+                       const struct cv_class_cache *c)
+{
+    struct cv_process *p = cv_state_process(st, pid);
+    if (!p)
+        return LTPROF_ERR_NOMEM;
+    struct cv_module *m = find_module(p, field_u64(member(payload, c, 0)));
+    if (!m)
+        return 0; /* bin_info comes first; a lone build_id has nothing to describe */
+    const bt_field *arr = member(payload, c, 1);
+    uint64_t n = bt_field_array_get_length(arr);
+    if (n > sizeof(m->build_id))
+        n = 0; /* not a GNU build ID we can compare */
+    for (uint64_t i = 0; i < n; i++)
+        m->build_id[i] = (uint8_t)field_u64(bt_field_array_borrow_element_field_by_index_const(arr, i));
+    m->build_id_len = n;
+    return 0;
+}
+
+static int on_event(struct cv_state *st, const bt_message *msg, struct ltprof_error *err)
+{
+    const bt_event *ev = bt_message_event_borrow_event_const(msg);
+    struct cv_class_cache *c = class_cache(st, bt_event_borrow_class_const(ev));
+    if (!c)
+        return cv_error(err, LTPROF_ERR_NOMEM, "out of memory");
+
+    st->summary.events++;
+    const bt_clock_snapshot *cs = bt_message_event_borrow_default_clock_snapshot_const(msg);
+    int64_t ns;
+    if (cs && bt_clock_snapshot_get_ns_from_origin(cs, &ns) == BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK) {
+        if (!st->have_time || ns < st->first_ns)
+            st->first_ns = ns;
+        if (!st->have_time || ns > st->last_ns)
+            st->last_ns = ns;
+        st->have_time = true;
+    }
+    if (c->kind == EV_OTHER)
+        return 0;
+    if (c->missing_field)
+        return cv_error(err, LTPROF_ERR_UNSUPPORTED,
+                        "event %s has no field \"%s\": the trace was recorded with an "
+                        "incompatible ltprof event schema", c->name, c->missing_field);
+
+    const bt_field *payload = bt_event_borrow_payload_field_const(ev);
+    int64_t pid = event_pid(ev);
+    int rc = 0;
+    switch (c->kind) {
+    case EV_PROCESS_INFO:
+        st->summary.ltprof_events++;
+        rc = on_process_info(st, payload, c, err);
+        if (rc == 0 && !cv_state_process(st, pid))
+            rc = LTPROF_ERR_NOMEM;
+        break;
+    case EV_THREAD_INFO:
+        st->summary.ltprof_events++;
+        rc = set_thread_name(st, pid, (uint32_t)field_u64(member(payload, c, 0)),
+                             field_string(member(payload, c, 1)));
+        break;
+    case EV_CPU_SAMPLE:
+        st->summary.ltprof_events++;
+        rc = on_cpu_sample(st, pid, payload, c);
+        break;
+    case EV_BIN_INFO:
+        rc = on_bin_info(st, pid, payload, c);
+        break;
+    case EV_BUILD_ID:
+        rc = on_build_id(st, pid, payload, c);
+        break;
+    case EV_OTHER:
+        break;
+    }
+    if (rc == LTPROF_ERR_NOMEM)
+        return cv_error(err, rc, "out of memory while reading events");
+    return rc;
+}
+
+int cv_state_handle_message(struct cv_state *st, const bt_message *msg, struct ltprof_error *err)
+{
+    switch (bt_message_get_type(msg)) {
+    case BT_MESSAGE_TYPE_EVENT:
+        return on_event(st, msg, err);
+    case BT_MESSAGE_TYPE_DISCARDED_EVENTS: {
+        uint64_t n = 0;
+        if (bt_message_discarded_events_get_count(msg, &n) == BT_PROPERTY_AVAILABILITY_AVAILABLE)
+            st->summary.discarded_events += n;
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+int cv_state_finish(struct cv_state *st, struct cv_summary *summary, struct ltprof_error *err)
+{
+    int rc = 0;
+    if (st->summary.ltprof_events == 0) {
+        rc = cv_error(err, LTPROF_ERR_NOT_FOUND,
+                      "no ltprof events in the trace (%llu events read): was the program run "
+                      "with libltprof.so and were the 'ltprof:*' events enabled?",
+                      (unsigned long long)st->summary.events);
+        goto end;
+    }
+    if (!st->seen_process_info) {
+        rc = cv_error(err, LTPROF_ERR_UNSUPPORTED,
+                      "the trace has ltprof events but no ltprof:process_info event, so its "
+                      "schema version is unknown");
+        goto end;
+    }
+    st->summary.processes = 0;
+    for (size_t i = 0; i < st->processes.len; i++)
+        st->summary.processes++;
+    rc = cv_cpu_profile_write(st, err);
+end:
+    if (summary)
+        *summary = st->summary;
+    return rc;
+}

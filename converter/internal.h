@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to converter/: the conversion state that events.c fills from babeltrace2 messages
+ * and cpu_profile.c turns into a pprof profile. Nothing here crosses the folder.
+ */
+#ifndef LTPROF_CONVERTER_INTERNAL_H
+#define LTPROF_CONVERTER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "converter.h"
+
+#define CV_MAX_FRAMES 128
+
+/* A loaded object of one process, from lttng_ust_statedump:bin_info or lttng_ust_lib:load. */
+struct cv_module {
+    uint64_t baddr;
+    uint64_t memsz;
+    char *path;
+    uint8_t build_id[64];
+    size_t build_id_len;
+};
+
+/* One traced process (key: vpid). */
+struct cv_process {
+    int64_t pid;
+    struct cv_module *modules;
+    size_t n_modules, cap_modules;
+};
+
+/* The latest name of a thread. */
+struct cv_thread {
+    int64_t pid;
+    uint32_t tid;
+    char *name;
+};
+
+/* CPU samples aggregated by (process, thread, stack). `pcs` points into the state's pc pool. */
+struct cv_stack_sample {
+    uint64_t hash;
+    int64_t pid;
+    uint32_t tid;
+    uint32_t n_pcs;
+    size_t pcs_offset;
+    uint64_t count;
+    uint64_t weight_ns;
+};
+
+/* A growable array of `elem`-byte items. */
+struct cv_vec {
+    void *items;
+    size_t len, cap, elem;
+};
+
+/* Open-addressing index of 32-bit positions into a cv_vec (0 = empty slot, else position+1). */
+struct cv_index {
+    uint32_t *slots;
+    size_t cap; /* power of two */
+    size_t used;
+};
+
+struct cv_class_cache; /* events.c */
+
+struct cv_state {
+    char *output_dir;
+    struct cv_vec processes; /* struct cv_process */
+    struct cv_vec threads;   /* struct cv_thread */
+    struct cv_index thread_index;
+    struct cv_vec samples;   /* struct cv_stack_sample */
+    struct cv_index sample_index;
+    struct cv_vec pc_pool;   /* uint64_t */
+    struct cv_class_cache *classes;
+    size_t n_classes, cap_classes;
+
+    bool seen_process_info;
+    uint32_t schema_version;
+    uint64_t cpu_period_ns;
+    int64_t first_ns, last_ns; /* event time range, ns from the Unix epoch */
+    bool have_time;
+    struct cv_summary summary;
+};
+
+/* ---- small containers (containers.c) ------------------------------------------------------- */
+void cv_vec_init(struct cv_vec *v, size_t elem);
+void cv_vec_fini(struct cv_vec *v);
+/* Appends one zeroed item and returns it, or NULL when out of memory. */
+void *cv_vec_push(struct cv_vec *v);
+/* Appends n items copied from src; returns the offset of the first, or SIZE_MAX on failure. */
+size_t cv_vec_append(struct cv_vec *v, const void *src, size_t n);
+#define CV_VEC_AT(v, type, i) (&((type *)(v)->items)[i])
+
+void cv_index_fini(struct cv_index *ix);
+/* Finds the position whose item `eq` says matches, starting from `hash`; SIZE_MAX if absent. */
+size_t cv_index_find(const struct cv_index *ix, uint64_t hash,
+                     bool (*eq)(const void *ctx, size_t pos), const void *ctx);
+/* Records position `pos` under `hash`; `hash_of` rehashes existing positions when growing.
+ * 0 or LTPROF_ERR_NOMEM. */
+int cv_index_insert(struct cv_index *ix, uint64_t hash, size_t pos,
+                    uint64_t (*hash_of)(const void *ctx, size_t pos), const void *ctx);
+uint64_t cv_hash_bytes(const void *data, size_t len, uint64_t seed);
+
+/* ---- processes and threads (events.c) ------------------------------------------------------ */
+struct cv_process *cv_state_process(struct cv_state *st, int64_t pid);
+const char *cv_state_thread_name(const struct cv_state *st, int64_t pid, uint32_t tid);
+
+/* ---- the CPU profile (cpu_profile.c) ------------------------------------------------------- */
+/* Writes <output_dir>/cpu.pb.gz from the aggregated samples. 0 or negative status + err. */
+int cv_cpu_profile_write(struct cv_state *st, struct ltprof_error *err);
+
+/* A short text for an ltprof_status (the converter does not link libltprof.so). */
+const char *cv_status_text(int status);
+
+/* Formats err->message (printf style). Returns `status` for one-line error returns. */
+int cv_error(struct ltprof_error *err, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Declares the babeltrace2 plugin "ltprof" (babeltrace2-plugin-ltprof.so) and its component
+ * classes. No logic here: the methods live in sink.c.
+ */
+#include <babeltrace2/babeltrace.h>
+
+#include "sink.h"
+
+BT_PLUGIN_MODULE();
+BT_PLUGIN(ltprof);
+BT_PLUGIN_DESCRIPTION("ltprof: pprof profiles from LTTng traces of libltprof.so");
+BT_PLUGIN_AUTHOR("ltprof developers");
+BT_PLUGIN_LICENSE("MIT");
+
+BT_PLUGIN_SINK_COMPONENT_CLASS(pprof, cv_sink_consume);
+BT_PLUGIN_SINK_COMPONENT_CLASS_DESCRIPTION(pprof,
+    "Write pprof profiles (cpu.pb.gz) from ltprof events.");
+BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(pprof,
+    "Parameter `path` (string): output folder, created if missing (default \"ltprof-out\").\n"
+    "Writes <path>/cpu.pb.gz. Enable the events 'ltprof:*' and 'lttng_ust_statedump:*' when\n"
+    "recording, and the vpid context when several processes share the trace's buffers.");
+BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(pprof, cv_sink_init);
+BT_PLUGIN_SINK_COMPONENT_CLASS_FINALIZE_METHOD(pprof, cv_sink_finalize);
+BT_PLUGIN_SINK_COMPONENT_CLASS_GRAPH_IS_CONFIGURED_METHOD(pprof, cv_sink_graph_is_configured);

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reads the LTPROF_* environment variables into struct rt_config (runtime/internal.h).
+ * A bad value never stops the program: it gets one warning line and the default.
+ * Runs once, in the library constructor, before any thread of ours exists.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define CPU_HZ_DEFAULT 100
+#define CPU_HZ_MAX 1000
+#define MAX_FRAMES_DEFAULT 128
+
+static void warn_bad(FILE *warn, const char *name, const char *value, const char *expected,
+                     const char *fallback)
+{
+    if (warn)
+        fprintf(warn, "ltprof: warning: ignoring %s=\"%s\": expected %s; using %s\n", name, value,
+                expected, fallback);
+}
+
+/* Parses a whole decimal number in [min, max]; 0 on success, -1 otherwise. */
+static int parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out)
+{
+    char *end;
+    if (*text == '\0' || *text == '-' || *text == '+')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static void load_u32(const char *name, const char *value, uint32_t min, uint32_t max,
+                     uint32_t *field, FILE *warn)
+{
+    char expected[64], fallback[32];
+    if (!value || parse_u32(value, min, max, field) == 0)
+        return;
+    snprintf(expected, sizeof(expected), "a whole number from %u to %u", min, max);
+    snprintf(fallback, sizeof(fallback), "%u", *field);
+    warn_bad(warn, name, value, expected, fallback);
+}
+
+static void load_engine(const char *value, struct rt_config *cfg, FILE *warn)
+{
+    if (!value)
+        return;
+    if (strcmp(value, "auto") == 0)
+        cfg->cpu_engine = TR_ENGINE_AUTO;
+    else if (strcmp(value, "perf") == 0)
+        cfg->cpu_engine = TR_ENGINE_PERF;
+    else if (strcmp(value, "timer") == 0)
+        cfg->cpu_engine = TR_ENGINE_TIMER;
+    else
+        warn_bad(warn, "LTPROF_CPU_ENGINE", value, "auto, perf or timer", "auto");
+}
+
+static void load_log(const char *value, struct rt_config *cfg, FILE *warn)
+{
+    if (!value)
+        return;
+    int level = rt_log_level_parse(value);
+    if (level < 0)
+        warn_bad(warn, "LTPROF_LOG", value, "off, error, warn, info, debug or trace", "off");
+    else
+        cfg->log_level = level;
+}
+
+void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn)
+{
+    uint32_t stats = 0;
+
+    cfg->cpu_hz = CPU_HZ_DEFAULT;
+    cfg->cpu_engine = TR_ENGINE_AUTO;
+    cfg->max_frames = MAX_FRAMES_DEFAULT;
+    cfg->log_level = RT_LOG_OFF;
+    cfg->stats = 0;
+
+    load_u32("LTPROF_CPU_HZ", getenv_fn("LTPROF_CPU_HZ"), 0, CPU_HZ_MAX, &cfg->cpu_hz, warn);
+    load_engine(getenv_fn("LTPROF_CPU_ENGINE"), cfg, warn);
+    load_u32("LTPROF_MAX_FRAMES", getenv_fn("LTPROF_MAX_FRAMES"), 1, MAX_FRAMES_DEFAULT,
+             &cfg->max_frames, warn);
+    load_log(getenv_fn("LTPROF_LOG"), cfg, warn);
+    load_u32("LTPROF_STATS", getenv_fn("LTPROF_STATS"), 0, 1, &stats, warn);
+    cfg->stats = (int)stats;
+}

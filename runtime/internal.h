@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to runtime/: configuration from LTPROF_* variables and the logger. The public face
+ * of the runtime is include/ltprof/ltprof.h; nothing here crosses the folder.
+ */
+#ifndef LTPROF_RUNTIME_INTERNAL_H
+#define LTPROF_RUNTIME_INTERNAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tracer.h"
+
+/* ---- configuration (config.c) -------------------------------------------------------------- */
+
+/* Everything LTPROF_* variables can set; docs/configuration.md lists them. */
+struct rt_config {
+    uint32_t cpu_hz;               /* LTPROF_CPU_HZ: samples per CPU-second per thread, 0 = off */
+    enum tr_cpu_engine cpu_engine; /* LTPROF_CPU_ENGINE: auto, perf, timer */
+    uint32_t max_frames;           /* LTPROF_MAX_FRAMES: 1..128 */
+    int log_level;                 /* LTPROF_LOG: enum rt_log_level */
+    int stats;                     /* LTPROF_STATS: print sampler statistics at exit */
+};
+
+/* Signature of the environment lookup, so tests can pass their own. */
+typedef const char *(*rt_getenv_fn)(const char *name);
+
+/*
+ * Fills `cfg` from the environment. A value that does not parse or is out of range keeps the
+ * default and writes one warning line to `warn` (stderr in the library). Never fails.
+ */
+void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn);
+
+/* ---- logging (log.c) ----------------------------------------------------------------------- */
+
+enum rt_log_level {
+    RT_LOG_OFF = 0,
+    RT_LOG_ERROR,
+    RT_LOG_WARN,
+    RT_LOG_INFO,
+    RT_LOG_DEBUG,
+    RT_LOG_TRACE,
+};
+
+/* Parses "off|error|warn|info|debug|trace"; returns -1 when unknown. */
+int rt_log_level_parse(const char *text);
+
+/* Sets the level (from rt_config). Call once at start-up. */
+void rt_log_set_level(int level);
+int rt_log_enabled(int level);
+
+/* One line to stderr: "ltprof[pid] LEVEL tag: message". Never from a signal handler or from
+ * inside an interposed call. Use RT_LOG so arguments are not evaluated when the level is off. */
+void rt_log_write(int level, const char *tag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define RT_LOG(level, tag, ...)                                                                   \
+    do {                                                                                          \
+        if (rt_log_enabled(level))                                                                \
+            rt_log_write(level, tag, __VA_ARGS__);                                                \
+    } while (0)
+
+#endif

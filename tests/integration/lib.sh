@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers of the integration tests (sourced by each test_*.sh, never run directly).
+# Paths come from ctest's environment (tests/integration/CMakeLists.txt): LTPROF_BIN, LTPROF_LIB,
+# LTPROF_PLUGIN_DIR, LTPROF_PROGRAMS, LTPROF_BUILD_DIR, LTPROF_SOURCE_DIR. Each test gets a temp
+# dir ($IT_TMP) and a session-name prefix; both are cleaned up on exit, whatever happens.
+set -euo pipefail
+
+: "${LTPROF_BIN:?set by ctest}" "${LTPROF_LIB:?}" "${LTPROF_PLUGIN_DIR:?}" "${LTPROF_PROGRAMS:?}"
+: "${LTPROF_BUILD_DIR:?}" "${LTPROF_SOURCE_DIR:?}"
+PYTHON=${PYTHON:-/usr/bin/python3}
+GO=${GO:-go}
+IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CHECK=("$PYTHON" "$IT_DIR/pprof_check.py")
+IT_NAME=$(basename "$0" .sh)
+IT_TMP=$(mktemp -d "/tmp/ltprof-it-$IT_NAME.XXXXXX")
+IT_SESSIONS=()
+IT_FAILED=0
+
+it_cleanup() {
+    local rc=$?
+    local s
+    for s in "${IT_SESSIONS[@]}"; do
+        lttng destroy "$s" >/dev/null 2>&1 || true
+    done
+    if [ "$rc" -eq 0 ] || [ -z "${IT_KEEP_ON_FAILURE:-}" ]; then
+        rm -rf "$IT_TMP"
+    else
+        echo "kept $IT_TMP for inspection" >&2
+    fi
+    exit "$rc"
+}
+trap it_cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# A failed check that lets the test go on so the log shows every problem; see it_finish.
+soft_fail() {
+    echo "FAIL: $*" >&2
+    IT_FAILED=1
+}
+
+it_finish() {
+    if [ "$IT_FAILED" -ne 0 ]; then
+        fail "$IT_NAME: some checks failed (see above)"
+    fi
+    echo "PASS: $IT_NAME"
+}
+
+step() {
+    echo "--- $*"
+}
+
+require_file() {
+    [ -e "$1" ] || fail "missing $1${2:+ ($2)}"
+}
+
+# The pieces every test needs; a missing one is a failure (the build must produce them).
+require_built() {
+    require_file "$LTPROF_BIN" "the ltprof command"
+    require_file "$LTPROF_LIB" "libltprof.so"
+    require_file "$LTPROF_PLUGIN_DIR/babeltrace2-plugin-ltprof.so" "the babeltrace2 plugin"
+}
+
+# Starts a root session daemon when none answers, like the lttng CLI would.
+ensure_sessiond() {
+    if ! lttng list >/dev/null 2>&1; then
+        step "no session daemon: starting lttng-sessiond --daemonize --no-kernel"
+        lttng-sessiond --daemonize --no-kernel || fail "cannot start lttng-sessiond"
+        lttng list >/dev/null 2>&1 || fail "lttng-sessiond started but does not answer"
+    fi
+}
+
+# new_session NAME OUTPUT_DIR [lttng create options...]: creates a unique session, destroyed
+# on exit, and sets SESSION to its name (not a $(...) call: the cleanup list must see it).
+new_session() {
+    local out=$2
+    SESSION="it-$IT_NAME-$$-$1"
+    shift 2
+    lttng create "$SESSION" --output="$out" "$@" >/dev/null || fail "lttng create $SESSION"
+    IT_SESSIONS+=("$SESSION")
+}
+
+# Runs a command with a hard time limit; the status is returned, never fatal by itself.
+run_limited() {
+    local secs=$1
+    shift
+    timeout --kill-after=10 "$secs" "$@"
+}
+
+# ltprof_record OUT_DIR PROGRAM [ARGS...]: `ltprof record` with a time limit, checked.
+ltprof_record() {
+    local out=$1 rc=0
+    shift
+    step "ltprof record -o $out -- $*"
+    run_limited 120 "$LTPROF_BIN" record -o "$out" -- "$@" || rc=$?
+    [ "$rc" -eq 0 ] || fail "ltprof record exited with $rc"
+    require_file "$out/cpu.pb.gz" "ltprof record output"
+    [ -d "$out/ctf" ] || fail "ltprof record left no CTF trace in $out/ctf"
+    echo "recorded: $(du -sh "$out/ctf" | cut -f1) of CTF, $(stat -c %s "$out/cpu.pb.gz") bytes of pprof"
+}
+
+# pprof_text GO_BINARY OUTPUT_FILE PPROF_ARGS...: runs `go tool pprof`, exit 0 required.
+pprof_text() {
+    local go=$1 out=$2 rc=0
+    shift 2
+    run_limited 60 "$go" tool pprof "$@" >"$out" 2>"$out.err" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        cat "$out.err" >&2
+        fail "$go tool pprof $* exited with $rc"
+    fi
+}
+
+# check_stacks_profile GO PROFILE PROGRAM_BASENAME KIND: the record_* assertions, shared with
+# newer_go. KIND is c or cpp. Uses -symbolize=none so every name is ltprof's own work.
+check_stacks_profile() {
+    local go=$1 prof=$2 prog=$3 kind=$4 d
+    d=$(dirname "$prof")/pprof-$(basename "$go")-$kind
+    mkdir -p "$d"
+    step "$go tool pprof -raw / -top / -traces on $prof ($($go version | cut -d' ' -f3))"
+    pprof_text "$go" "$d/raw.txt" -symbolize=none -raw "$prof"
+    pprof_text "$go" "$d/top.txt" -top -nodecount=25 "$prof"
+    pprof_text "$go" "$d/traces.txt" -symbolize=none -traces -sample_index=samples "$prof"
+    sed -n '1,20p' "$d/top.txt"
+    local threads=(--thread worker-1 --thread worker-2 --thread worker-3)
+    if [ "$kind" = c ]; then
+        "${CHECK[@]}" check-raw "$d/raw.txt" --program "$prog" --file stacks.c --min-samples 100 \
+            "${threads[@]}" --inline mix_step:leaf_spin \
+            --func burn_loop --func stage_1 --func stage_2 --func stage_3 --func stage_4 \
+            --func stage_5 --func stage_6 --func leaf_spin --func leaf_sort --func cmp_burn \
+            --func worker_main --func main || soft_fail "pprof -raw checks ($go)"
+        grep -q 'stage_6' "$d/top.txt" || soft_fail "-top does not show stage_6"
+        "${CHECK[@]}" completeness "$d/traces.txt" --roots main,worker_main --min 95 \
+            --through cmp_burn:stage_6 --through leaf_spin:stage_1 \
+            || soft_fail "stack completeness ($go)"
+    else
+        "${CHECK[@]}" check-raw "$d/raw.txt" --program "$prog" --file stacks_cpp.cpp \
+            --min-samples 100 "${threads[@]}" --substring \
+            --func 'ltprof_test::Burner::run' --func 'ltprof_test::Burner::stage_a' \
+            --func 'ltprof_test::stage_b<' --func 'ltprof_test::stage_c_trampoline' \
+            --func '{lambda(' --func 'ltprof_test::Burner::stage_d' \
+            --func 'ltprof_test::Burner::spin' --func 'ltprof_test::Burner::sort_burn' \
+            --func 'ltprof_test::burn_compare' --func 'worker_main' \
+            || soft_fail "pprof -raw checks ($go)"
+        grep -q 'ltprof_test::' "$d/top.txt" || soft_fail "-top shows no ltprof_test:: name"
+        "${CHECK[@]}" completeness "$d/traces.txt" --roots main,worker_main --min 95 \
+            --through ltprof_test::burn_compare:ltprof_test::Burner::run \
+            || soft_fail "stack completeness ($go)"
+    fi
+}
+
+# run_tracked SESSION CMD [ARGS...]: starts CMD stopped, limits SESSION to its vpid (so other
+# traced programs on the machine stay out of the trace), starts SESSION, then lets CMD run.
+run_tracked() {
+    local session=$1 pid rc=0 i
+    shift
+    bash -c 'kill -STOP $$; exec "$@"' run_tracked "$@" &
+    pid=$!
+    for i in $(seq 100); do
+        case "$(ps -o stat= -p "$pid" 2>/dev/null)" in T*) break ;; esac
+        sleep 0.05
+    done
+    lttng untrack -u -s "$session" --all --vpid >/dev/null || fail "lttng untrack"
+    lttng track -u -s "$session" --vpid="$pid" >/dev/null || fail "lttng track --vpid=$pid"
+    lttng start "$session" >/dev/null || fail "lttng start $session"
+    kill -CONT "$pid"
+    wait "$pid" || rc=$?
+    return "$rc"
+}
+
+# Event counts of a CTF trace by name, one "COUNT NAME" line each (babeltrace2 text output).
+trace_event_counts() {
+    run_limited 60 babeltrace2 "$1" 2>/dev/null | sed -n 's/.*\] \([a-z_]*:[a-z_]*\): .*/\1/p' |
+        sort | uniq -c | sort -rn
+}

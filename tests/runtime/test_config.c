@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests runtime/config.c: defaults, valid values, and that every bad value gives exactly one
+ * warning naming the variable and keeps the default.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define CHECK(cond)                                                                               \
+    do {                                                                                          \
+        if (!(cond)) {                                                                            \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
+            exit(1);                                                                              \
+        }                                                                                         \
+    } while (0)
+
+/* A fake environment: NAME=VALUE pairs. */
+static const char *fake_env[16];
+
+static const char *fake_getenv(const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; fake_env[i]; i++)
+        if (strncmp(fake_env[i], name, n) == 0 && fake_env[i][n] == '=')
+            return fake_env[i] + n + 1;
+    return NULL;
+}
+
+/* Loads the config from `env` (NULL-terminated) and returns the warnings written. */
+static char *load(struct rt_config *cfg, const char **env)
+{
+    static char buf[4096];
+    memset(fake_env, 0, sizeof(fake_env));
+    for (size_t i = 0; env[i]; i++)
+        fake_env[i] = env[i];
+    FILE *f = fmemopen(buf, sizeof(buf), "w");
+    CHECK(f);
+    rt_config_load(cfg, fake_getenv, f);
+    fclose(f);
+    return buf;
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void config_defaults(void)
+{
+    struct rt_config cfg;
+    const char *env[] = {NULL};
+    char *w = load(&cfg, env);
+    CHECK(w[0] == '\0');
+    CHECK(cfg.cpu_hz == 100);
+    CHECK(cfg.cpu_engine == TR_ENGINE_AUTO);
+    CHECK(cfg.max_frames == 128);
+    CHECK(cfg.log_level == RT_LOG_OFF);
+    CHECK(cfg.stats == 0);
+}
+
+static void config_valid_values(void)
+{
+    struct rt_config cfg;
+    const char *env[] = {"LTPROF_CPU_HZ=250", "LTPROF_CPU_ENGINE=timer", "LTPROF_MAX_FRAMES=16",
+                         "LTPROF_LOG=debug", "LTPROF_STATS=1", NULL};
+    char *w = load(&cfg, env);
+    CHECK(w[0] == '\0');
+    CHECK(cfg.cpu_hz == 250);
+    CHECK(cfg.cpu_engine == TR_ENGINE_TIMER);
+    CHECK(cfg.max_frames == 16);
+    CHECK(cfg.log_level == RT_LOG_DEBUG);
+    CHECK(cfg.stats == 1);
+    const char *env0[] = {"LTPROF_CPU_HZ=0", "LTPROF_CPU_ENGINE=perf", NULL};
+    load(&cfg, env0);
+    CHECK(cfg.cpu_hz == 0);
+    CHECK(cfg.cpu_engine == TR_ENGINE_PERF);
+}
+
+static void config_bad_values_warn_once_and_keep_defaults(void)
+{
+    static const char *bad[][2] = {
+        {"LTPROF_CPU_HZ=fast", "LTPROF_CPU_HZ"},     {"LTPROF_CPU_HZ=-5", "LTPROF_CPU_HZ"},
+        {"LTPROF_CPU_HZ=100x", "LTPROF_CPU_HZ"},     {"LTPROF_CPU_HZ=", "LTPROF_CPU_HZ"},
+        {"LTPROF_CPU_HZ=1001", "LTPROF_CPU_HZ"},     {"LTPROF_CPU_HZ=99999999999999999999", "LTPROF_CPU_HZ"},
+        {"LTPROF_CPU_ENGINE=gpu", "LTPROF_CPU_ENGINE"}, {"LTPROF_MAX_FRAMES=0", "LTPROF_MAX_FRAMES"},
+        {"LTPROF_MAX_FRAMES=129", "LTPROF_MAX_FRAMES"}, {"LTPROF_LOG=loud", "LTPROF_LOG"},
+        {"LTPROF_STATS=yes", "LTPROF_STATS"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct rt_config cfg;
+        const char *env[] = {bad[i][0], NULL};
+        char *w = load(&cfg, env);
+        CHECK(count_lines(w) == 1);
+        CHECK(strstr(w, bad[i][1]) != NULL);
+        CHECK(strstr(w, "warning") != NULL);
+        CHECK(cfg.cpu_hz == 100 && cfg.cpu_engine == TR_ENGINE_AUTO && cfg.max_frames == 128 &&
+              cfg.log_level == RT_LOG_OFF && cfg.stats == 0);
+    }
+}
+
+static void log_level_parse(void)
+{
+    CHECK(rt_log_level_parse("off") == RT_LOG_OFF);
+    CHECK(rt_log_level_parse("trace") == RT_LOG_TRACE);
+    CHECK(rt_log_level_parse("WARN") == -1);
+    rt_log_set_level(RT_LOG_WARN);
+    CHECK(rt_log_enabled(RT_LOG_ERROR) && rt_log_enabled(RT_LOG_WARN));
+    CHECK(!rt_log_enabled(RT_LOG_INFO));
+    rt_log_set_level(RT_LOG_OFF);
+    CHECK(!rt_log_enabled(RT_LOG_ERROR));
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        void (*fn)(void);
+    } cases[] = {
+        {"config_defaults", config_defaults},
+        {"config_valid_values", config_valid_values},
+        {"config_bad_values_warn_once_and_keep_defaults", config_bad_values_warn_once_and_keep_defaults},
+        {"log_level_parse", log_level_parse},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
+            continue;
+        cases[i].fn();
+        printf("ok %s\n", cases[i].name);
+    }
+    return 0;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tracer's recursion guard: a thread-local depth (initial-exec TLS, so reading it is safe
+ * anywhere, signal handlers included). Depth > 0 means "ltprof's own work": interposers then
+ * pass straight through, and threads created at depth > 0 are ltprof's and are not sampled.
+ * Defined in sampler.c.
+ */
+#ifndef LTPROF_TRACER_GUARD_H
+#define LTPROF_TRACER_GUARD_H
+
+extern __thread unsigned int tr_guard
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+static inline void tr_guard_enter(void)
+{
+    tr_guard++;
+}
+
+static inline void tr_guard_leave(void)
+{
+    tr_guard--;
+}
+
+/* Non-zero while the calling thread is inside ltprof. */
+static inline int tr_guard_active(void)
+{
+    return tr_guard > 0;
+}
+
+#endif

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tracer's face: everything other components (runtime/, tests) call in tracer/.
+ * The CPU sampler arms a per-thread perf_event or POSIX CPU timer that sends SIGPROF; the
+ * handler (sampler_signal.c) unwinds and emits ltprof:cpu_sample (schema: ltprof_tp.h).
+ * All functions here run in normal context; none may be called from a signal handler.
+ */
+#ifndef LTPROF_TRACER_H
+#define LTPROF_TRACER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "ltprof/ltprof.h"
+#include "unwind.h" /* enum tr_unwind_status, recorded as cpu_sample.unwind_status */
+
+/* ---- CPU sampler (sampler.c, sampler_signal.c) ---------------------------------------------- */
+
+enum tr_cpu_engine {
+    TR_ENGINE_NONE = 0,  /* not sampling */
+    TR_ENGINE_AUTO = 1,  /* perf_event when the kernel allows it, else timer_create */
+    TR_ENGINE_PERF = 2,  /* per-thread perf_event_open(PERF_COUNT_SW_TASK_CLOCK) */
+    TR_ENGINE_TIMER = 3, /* per-thread timer_create(thread CPU clock, SIGEV_THREAD_ID) */
+};
+
+struct tr_sampler_config {
+    uint32_t period_hz;        /* samples per CPU-second per thread; 0 = off, at most 10000 */
+    enum tr_cpu_engine engine; /* TR_ENGINE_AUTO, TR_ENGINE_PERF or TR_ENGINE_TIMER */
+    uint32_t max_frames;       /* stack depth of each sample, 1..TR_UNWIND_MAX_FRAMES */
+};
+
+/*
+ * Starts CPU sampling of every thread of the process: installs the SIGPROF handler (a handler
+ * installed before keeps receiving the signals that are not ours), chooses the engine and arms
+ * the calling thread and every existing thread that does not block SIGPROF. Threads created
+ * later are armed by the pthread_create interposer. A forced TR_ENGINE_PERF that the kernel
+ * refuses fails with LTPROF_ERR_UNSUPPORTED; TR_ENGINE_AUTO falls back to the timer engine.
+ * Returns LTPROF_OK (also when period_hz is 0: nothing starts), LTPROF_ERR_BUSY when already
+ * running, or another negative status with a message in `err` (may be NULL).
+ */
+int tr_sampler_start(const struct tr_sampler_config *cfg, struct ltprof_error *err);
+
+/* The engine in use: TR_ENGINE_PERF, TR_ENGINE_TIMER, or TR_ENGINE_NONE when not sampling. */
+enum tr_cpu_engine tr_sampler_engine(void);
+
+/* "perf_event", "timer_create" or "none" (also for AUTO). Static string. */
+const char *tr_engine_name(enum tr_cpu_engine engine);
+
+/*
+ * Arms the calling thread (the pthread_create trampoline calls it in each new thread). Also
+ * registers the thread-exit cleanup. Returns 0 when armed, already armed or not sampling;
+ * a negative enum ltprof_status when the thread could not be armed.
+ */
+int tr_sampler_arm_self(void);
+
+/* Disarms every thread and stops sampling; the SIGPROF handler stays installed (it drops
+ * late signals of ours and forwards the others). Safe to call when not running. */
+void tr_sampler_stop(void);
+
+/* Counters since the process started (relaxed atomics, updated by the signal handler). */
+struct tr_sampler_stats {
+    uint64_t samples;          /* our signals handled (with or without an active session) */
+    uint64_t signals_foreign;  /* SIGPROF that were not ours: forwarded or dropped */
+    uint64_t unwind_complete;  /* walks by status (only when a walk happened) */
+    uint64_t unwind_truncated;
+    uint64_t unwind_no_info;
+    uint64_t unwind_bad_frame;
+    uint64_t handler_ns_total; /* CLOCK_MONOTONIC time spent in the handler for our signals */
+};
+
+void tr_sampler_get_stats(struct tr_sampler_stats *stats);
+
+/* Samples taken so far in the thread `tid` while it is armed; for tests and diagnostics.
+ * Returns 0 and sets *samples, or LTPROF_ERR_NOT_FOUND when `tid` is not armed. */
+int tr_sampler_thread_samples(uint32_t tid, uint64_t *samples);
+
+/* When `on`, the handler unwinds even while ltprof:cpu_sample is disabled (the unwind_*
+ * counters then measure it). For tests and benchmarks. */
+void tr_sampler_set_force_unwind(int on);
+
+/*
+ * Emits ltprof:process_info and the calling thread's ltprof:thread_info when the events are
+ * enabled (the runtime calls it at start), and makes every thread announce itself again before
+ * its next sample (call it when a new session starts, so that session's trace holds them).
+ */
+void tr_emit_process_info(void);
+
+/* ---- thread names (sampler.c; called by interpose/pthread.c) --------------------------------- */
+
+/* Records a new name of thread `thread` (a pthread_t) after pthread_setname_np succeeded and
+ * emits ltprof:thread_info when enabled. */
+void tr_thread_renamed(pthread_t thread, const char *name);
+
+/* Emits ltprof:thread_info for the calling thread (at thread start) when enabled. */
+void tr_emit_thread_info_self(void);
+
+#endif

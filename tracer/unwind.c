@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stack walk of the x86-64 DWARF CFI unwinder (face: unwind.h). tr_unwind() and
+ * tr_unwind_here() are async-signal-safe: no locks, no allocation, reads only inside the given
+ * stack range and the modules of the current table (unwind_modules.c); CFI parsing is in
+ * unwind_cfi.c. tr_stack_range_self() and tr_modules_refresh() run in normal context.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "unwind-internal.h"
+#include "unwind.h"
+
+#define MAX_CFA_INSNS 1000 /* per frame: CIE + FDE instructions + expression ops */
+
+/* Callee-saved in the SysV ABI (rbx, rbp, r12-r15): kept by frames without a rule for them. */
+#define CALLEE_SAVED ((1u << 3) | (1u << 6) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 15))
+#define REG_BIT(r) (1u << (r))
+
+enum step_result { STEP_OK = -1, STEP_END = -2 }; /* or an enum tr_unwind_status */
+
+struct walk {
+    const struct tr_module_table *table;
+    const struct tr_stack_range *stack;
+    struct tr_regs regs; /* the frame being unwound */
+    uint64_t prev_cfa;   /* CFAs must strictly increase */
+    bool exact_pc;       /* regs' RIP is not a return address (first frame, after a signal) */
+    bool first;
+};
+
+static bool stack_read8(const struct tr_stack_range *stack, uint64_t addr, uint64_t *out)
+{
+    if (addr < stack->lo || addr > stack->hi || stack->hi - addr < 8)
+        return false;
+    memcpy(out, (const void *)(uintptr_t)addr, 8);
+    return true;
+}
+
+static int compute_cfa(struct walk *w, const struct tr_cfi_rules *rules, uint64_t *cfa,
+                       int *budget)
+{
+    if (rules->cfa_kind == TR_CFA_EXPR) {
+        if (tr_cfi_eval((uintptr_t)rules->cfa_val, &w->regs, w->stack, false, 0, cfa,
+                        budget) != 0)
+            return TR_UNWIND_BAD_FRAME;
+    } else {
+        if (rules->cfa_reg >= TR_REG_COUNT || !(w->regs.valid & REG_BIT(rules->cfa_reg)))
+            return TR_UNWIND_BAD_FRAME;
+        *cfa = w->regs.reg[rules->cfa_reg] + (uint64_t)rules->cfa_val;
+    }
+    if (*cfa <= w->prev_cfa || *cfa <= w->stack->lo || *cfa > w->stack->hi)
+        return TR_UNWIND_BAD_FRAME;
+    return STEP_OK;
+}
+
+/* The caller's value of register r under rules; false if it cannot be recovered safely. */
+static bool recover_reg(struct walk *w, const struct tr_cfi_rules *rules, unsigned r,
+                        uint64_t cfa, uint64_t *out, bool *known, int *budget)
+{
+    const struct tr_regs *old = &w->regs;
+    uint64_t addr;
+
+    *known = true;
+    switch (rules->kind[r]) {
+    case TR_RULE_UNSPEC:
+        *known = (CALLEE_SAVED & REG_BIT(r)) && (old->valid & REG_BIT(r));
+        *out = old->reg[r];
+        return true;
+    case TR_RULE_SAME:
+        *known = (old->valid & REG_BIT(r)) != 0;
+        *out = old->reg[r];
+        return true;
+    case TR_RULE_UNDEF:
+        *known = false;
+        return true;
+    case TR_RULE_OFFSET:
+        return stack_read8(w->stack, cfa + (uint64_t)rules->val[r], out);
+    case TR_RULE_VAL_OFFSET:
+        *out = cfa + (uint64_t)rules->val[r];
+        return true;
+    case TR_RULE_REGISTER:
+        if (rules->val[r] < 0 || rules->val[r] >= TR_REG_COUNT ||
+            !(old->valid & REG_BIT(rules->val[r])))
+            return false;
+        *out = old->reg[rules->val[r]];
+        return true;
+    case TR_RULE_EXPR:
+        return tr_cfi_eval((uintptr_t)rules->val[r], old, w->stack, true, cfa, &addr,
+                           budget) == 0 && stack_read8(w->stack, addr, out);
+    case TR_RULE_VAL_EXPR:
+        return tr_cfi_eval((uintptr_t)rules->val[r], old, w->stack, true, cfa, out,
+                           budget) == 0;
+    default:
+        return false;
+    }
+}
+
+/* Replaces w->regs by the caller's registers according to one CFI row. */
+static int apply_rules(struct walk *w, const struct tr_cfi_rules *rules,
+                       const struct tr_cie *cie, int *budget)
+{
+    struct tr_regs next; /* not zeroed: this runs for every frame, and `valid` says enough */
+    uint64_t cfa;
+    int ret;
+
+    if (cie->ra_reg >= TR_REG_COUNT)
+        return TR_UNWIND_NO_INFO;
+    if (rules->kind[cie->ra_reg] == TR_RULE_UNDEF)
+        return STEP_END; /* _start, clone/clone3: the outermost frame */
+    if (rules->kind[cie->ra_reg] == TR_RULE_UNSPEC)
+        return TR_UNWIND_BAD_FRAME;
+    ret = compute_cfa(w, rules, &cfa, budget);
+    if (ret != STEP_OK)
+        return ret;
+    next.valid = 0;
+    for (unsigned r = 0; r < TR_REG_COUNT; r++) {
+        bool known;
+
+        if (!recover_reg(w, rules, r, cfa, &next.reg[r], &known, budget))
+            return TR_UNWIND_BAD_FRAME;
+        if (known)
+            next.valid |= REG_BIT(r);
+        else
+            next.reg[r] = 0;
+    }
+    if (rules->kind[TR_REG_RSP] == TR_RULE_UNSPEC) {
+        next.reg[TR_REG_RSP] = cfa;
+        next.valid |= REG_BIT(TR_REG_RSP);
+    }
+    next.reg[TR_REG_RIP] = next.reg[cie->ra_reg];
+    if (!(next.valid & REG_BIT(cie->ra_reg)) || !(next.valid & REG_BIT(TR_REG_RSP)))
+        return TR_UNWIND_BAD_FRAME;
+    next.valid |= REG_BIT(TR_REG_RIP);
+    if (next.reg[TR_REG_RIP] == 0)
+        return STEP_END;
+    w->regs = next;
+    w->prev_cfa = cfa;
+    w->exact_pc = cie->signal_frame;
+    return STEP_OK;
+}
+
+/* First frame without CFI (a leaf in code without unwind info): return address at [rsp]. */
+static int step_leaf_heuristic(struct walk *w)
+{
+    uint64_t rsp = w->regs.reg[TR_REG_RSP], ra;
+
+    if (!stack_read8(w->stack, rsp, &ra) || ra == 0 || !tr_modules_find(w->table, ra - 1))
+        return TR_UNWIND_NO_INFO;
+    w->regs.reg[TR_REG_RIP] = ra;
+    w->regs.reg[TR_REG_RSP] = rsp + 8;
+    w->regs.valid &= CALLEE_SAVED | REG_BIT(TR_REG_RSP) | REG_BIT(TR_REG_RIP);
+    w->prev_cfa = rsp + 8;
+    w->exact_pc = false;
+    return STEP_OK;
+}
+
+/* Unwinds one frame: w->regs becomes the caller's state. */
+static int step(struct walk *w)
+{
+    struct tr_cfi_rules initial, rules;
+    struct tr_cie cie;
+    struct tr_fde fde;
+    int budget = MAX_CFA_INSNS;
+    uint64_t pc = w->regs.reg[TR_REG_RIP];
+    uintptr_t lookup = w->exact_pc ? pc : pc - 1;
+    const struct tr_module *m = tr_modules_find(w->table, lookup);
+    bool first = w->first;
+
+    w->first = false;
+    if (m == NULL || tr_cfi_find(m, lookup, &cie, &fde) != 0)
+        return first ? step_leaf_heuristic(w) : TR_UNWIND_NO_INFO;
+    /* Only the rule kinds need a start value (TR_RULE_UNSPEC); the CIE defines the CFA. */
+    memset(initial.kind, TR_RULE_UNSPEC, sizeof(initial.kind));
+    initial.cfa_kind = TR_CFA_REG;
+    initial.cfa_reg = UINT8_MAX;
+    initial.cfa_val = 0;
+    if (tr_cfi_run(cie.insns, cie.insns_end, &cie, fde.pc_begin, lookup, &initial, NULL,
+                   &budget) != 0)
+        return TR_UNWIND_NO_INFO;
+    rules = initial;
+    if (tr_cfi_run(fde.insns, fde.insns_end, &cie, fde.pc_begin, lookup, &rules, &initial,
+                   &budget) != 0)
+        return TR_UNWIND_NO_INFO;
+    return apply_rules(w, &rules, &cie, &budget);
+}
+
+/* Records up to max PCs, skipping the first `skip` frames. */
+static size_t walk_stack(struct walk *w, uint64_t *pcs, size_t max, unsigned skip,
+                         enum tr_unwind_status *status)
+{
+    size_t n = 0;
+
+    for (;;) {
+        if (skip > 0) {
+            skip--;
+        } else if (n == max) {
+            *status = TR_UNWIND_TRUNCATED;
+            return n;
+        } else {
+            pcs[n++] = w->regs.reg[TR_REG_RIP];
+        }
+        int ret = step(w);
+        if (ret == STEP_END) {
+            *status = TR_UNWIND_COMPLETE;
+            return n;
+        }
+        if (ret != STEP_OK) {
+            *status = (enum tr_unwind_status)ret;
+            return n;
+        }
+    }
+}
+
+static size_t unwind_from(const struct tr_regs *regs, const struct tr_stack_range *stack,
+                          uint64_t *pcs, size_t max, unsigned skip,
+                          enum tr_unwind_status *status)
+{
+    struct walk w = { .stack = stack, .exact_pc = true, .first = true };
+
+    *status = TR_UNWIND_NO_INFO;
+    if (regs == NULL || stack == NULL || (pcs == NULL && max > 0))
+        return 0;
+    if (!(regs->valid & REG_BIT(TR_REG_RIP)) || regs->reg[TR_REG_RIP] == 0)
+        return 0;
+    w.table = tr_modules_current();
+    w.regs = *regs;
+    if (!(regs->valid & REG_BIT(TR_REG_RSP)) || stack->lo >= stack->hi) {
+        *status = TR_UNWIND_BAD_FRAME;
+        if (max == 0 || skip > 0)
+            return 0;
+        pcs[0] = regs->reg[TR_REG_RIP];
+        return 1;
+    }
+    w.prev_cfa = regs->reg[TR_REG_RSP];
+    return walk_stack(&w, pcs, max, skip, status);
+}
+
+size_t tr_unwind(const struct tr_regs *regs, const struct tr_stack_range *stack, uint64_t *pcs,
+                 size_t max, enum tr_unwind_status *status)
+{
+    return unwind_from(regs, stack, pcs, max, 0, status);
+}
+
+__attribute__((noinline)) size_t tr_unwind_here(const struct tr_stack_range *stack,
+                                                 uint64_t *pcs, size_t max,
+                                                 enum tr_unwind_status *status)
+{
+    struct tr_regs regs;
+    size_t n;
+
+    /* rip, rsp and the callee-saved registers at this very instruction; this function's own
+     * CFI row there tells how to recover the caller's values. */
+    __asm__ volatile("leaq 0(%%rip), %%rax\n\t"
+                     "movq %%rax, 128(%0)\n\t"
+                     "movq %%rsp, 56(%0)\n\t"
+                     "movq %%rbp, 48(%0)\n\t"
+                     "movq %%rbx, 24(%0)\n\t"
+                     "movq %%r12, 96(%0)\n\t"
+                     "movq %%r13, 104(%0)\n\t"
+                     "movq %%r14, 112(%0)\n\t"
+                     "movq %%r15, 120(%0)\n\t"
+                     : : "r"(regs.reg) : "rax", "memory");
+    regs.valid = CALLEE_SAVED | REG_BIT(TR_REG_RSP) | REG_BIT(TR_REG_RIP);
+    n = unwind_from(&regs, stack, pcs, max, 1, status);
+    __asm__ volatile("" : : : "memory"); /* keep this frame alive: no tail call */
+    return n;
+}
+
+void tr_regs_from_ucontext(struct tr_regs *regs, const void *ucontext)
+{
+    static const int map[TR_REG_COUNT] = {
+        REG_RAX, REG_RDX, REG_RCX, REG_RBX, REG_RSI, REG_RDI, REG_RBP, REG_RSP,
+        REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15, REG_RIP,
+    };
+    const ucontext_t *uc = ucontext;
+
+    for (int i = 0; i < TR_REG_COUNT; i++)
+        regs->reg[i] = (uint64_t)uc->uc_mcontext.gregs[map[i]];
+    regs->valid = (1u << TR_REG_COUNT) - 1;
+}
+
+int tr_stack_range_self(struct tr_stack_range *range)
+{
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    int err = pthread_getattr_np(pthread_self(), &attr);
+
+    if (err != 0)
+        return -err;
+    err = pthread_attr_getstack(&attr, &addr, &size);
+    pthread_attr_destroy(&attr);
+    if (err != 0)
+        return -err;
+    range->lo = (uintptr_t)addr;
+    range->hi = (uintptr_t)addr + size;
+    return 0;
+}
