@@ -186,6 +186,7 @@ table=$(awk -F'\t' -v discarded="$discarded" -v hz="$hz" '
         if (s > 0) cost[c] = cost[c] " " ($5 - cpu_a[$1]) * 1e6 / s
         if (s > 0) okpct[c] = okpct[c] " " 100 * complete[$3] / s
         if ($8 != "-") hns[c] = hns[c] " " $8
+        if ($7 != "-" && $8 != "-") share[c] = share[c] " " 100 * $7 * $8 / 1e9 / $5
         if ($9 != "-") eng[c] = $9
         if (s == 0) zero[c]++
         runs[c]++
@@ -196,18 +197,19 @@ table=$(awk -F'\t' -v discarded="$discarded" -v hz="$hz" '
         print "| LTPROF_CPU_ENGINE (engine used) | runs | wall B/A median | wall B/A min–max " \
               "| CPU B/A median | CPU B/A min–max | process wall B/A median | samples/run " \
               "| samples per CPU-s | cost/sample µs (median, min–max) | handler mean µs " \
-              "| complete stacks |"
-        print "|---|---|---|---|---|---|---|---|---|---|---|---|"
+              "| handler share of CPU | complete stacks |"
+        print "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
         for (i = 1; i <= nconf; i++) {
             c = order[i]
             printf "| %s (%s) | %d | %.4f | %s | %.4f | %s | %.4f | %.0f | %.1f | %s | %s " \
-                   "| %s |\n", \
+                   "| %s | %s |\n", \
                 c, (c in eng) ? eng[c] : "?", runs[c], median(rw[c]), minmax(rw[c], "%.4f"), \
                 median(rc[c]), minmax(rc[c], "%.4f"), median(rx[c]), median(ns[c]), \
                 median(rate[c]), \
                 (c in cost) ? sprintf("%.1f (%s)", median(cost[c]), minmax(cost[c], "%.1f")) \
                             : "n/a", \
                 (c in hns) ? sprintf("%.2f", median(hns[c]) / 1000) : "n/a", \
+                (c in share) ? sprintf("%.3f %%", median(share[c])) : "n/a", \
                 (c in okpct) ? sprintf("%.1f %%", median(okpct[c])) : "n/a"
         }
         printf "\nSampling at %s Hz. Events discarded by the tracer: %d.\n", hz, discarded
@@ -226,7 +228,8 @@ header="## CPU-profiling overhead: ltprof-bench-cpu-burn, $threads threads, $rou
 Command: \`bench/cpu_overhead.sh${orig_args:+ $orig_args}\`
 ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, nothing pinned; load average before the runs:
 $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)).
-B/A ratios are per round (A and B run back to back); cost/sample = (CPU_B - CPU_A) / samples."
+B/A ratios are per round (A and B run back to back); cost/sample = (CPU_B - CPU_A) / samples;
+handler mean and share come from LTPROF_STATS=1 (time inside the sampling signal handler)."
 printf '%s\n\n%s\n' "$header" "$table"
 if [ -n "$out_file" ]; then
     {

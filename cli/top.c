@@ -63,6 +63,8 @@ struct top {
     size_t *loc_off, *loc_n, *frames; /* frames of location i: frames[loc_off[i] ..], leaf first */
     struct id_pos *loc_ids, *fn_ids;  /* sorted, only when ids are not 1..N in order */
     int64_t total;
+    const char *unit;     /* the sample type's unit */
+    const char *out_unit; /* the unit values are printed in */
 };
 
 /* ---- arguments ------------------------------------------------------------------------------ */
@@ -140,62 +142,111 @@ static long pick_column(const profile_t *p, const char *want) {
 
 /* ---- value formatting (pprof's measurement package) ----------------------------------------- */
 
+/* Units pprof scales (measurement.go): memory and time, each with its steps and aliases. */
 struct unit_step {
-    const char *name;
-    double factor;
+    const char *name; /* canonical name, as printed */
+    double factor;    /* bytes or nanoseconds */
 };
 
-static const struct unit_step time_units[] = {
-    {"ns", 1},      {"us", 1e3},     {"ms", 1e6},       {"s", 1e9},
-    {"mins", 60e9}, {"hrs", 3600e9}, {"days", 86400e9}, {"yrs", 365 * 86400e9}};
-static const struct unit_step mem_units[] = {{"B", 1},
+static const struct unit_step mem_steps[] = {{"B", 1},
                                              {"kB", 1024.0},
                                              {"MB", 1024.0 * 1024},
                                              {"GB", 1024.0 * 1024 * 1024},
                                              {"TB", 1024.0 * 1024 * 1024 * 1024},
                                              {"PB", 1024.0 * 1024 * 1024 * 1024 * 1024}};
+static const struct unit_step time_steps[] = {
+    {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"hrs", 3600e9}};
 
-/* Nanoseconds per `unit` for time units, bytes per unit for memory units, else 0. */
-static double unit_base(const char *unit, bool *is_time) {
-    static const struct {
-        const char *name;
-        double base;
-        bool time;
-    } known[] = {{"nanoseconds", 1, true},      {"microseconds", 1e3, true},
-                 {"milliseconds", 1e6, true},   {"seconds", 1e9, true},
-                 {"bytes", 1, false},           {"kilobytes", 1024, false},
-                 {"megabytes", 1 << 20, false}, {"gigabytes", 1 << 30, false}};
-    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-        if (strcmp(unit, known[i].name) == 0) {
-            *is_time = known[i].time;
-            return known[i].base;
+static const struct {
+    const char *alias;
+    bool time;
+    double factor;
+} unit_aliases[] = {{"b", false, 1},
+                    {"byte", false, 1},
+                    {"kb", false, 1024.0},
+                    {"kbyte", false, 1024.0},
+                    {"kilobyte", false, 1024.0},
+                    {"mb", false, 1024.0 * 1024},
+                    {"mbyte", false, 1024.0 * 1024},
+                    {"megabyte", false, 1024.0 * 1024},
+                    {"gb", false, 1024.0 * 1024 * 1024},
+                    {"gbyte", false, 1024.0 * 1024 * 1024},
+                    {"gigabyte", false, 1024.0 * 1024 * 1024},
+                    {"tb", false, 1024.0 * 1024 * 1024 * 1024},
+                    {"pb", false, 1024.0 * 1024 * 1024 * 1024 * 1024},
+                    {"ns", true, 1},
+                    {"nanosecond", true, 1},
+                    {"us", true, 1e3},
+                    {"microsecond", true, 1e3},
+                    {"ms", true, 1e6},
+                    {"millisecond", true, 1e6},
+                    {"s", true, 1e9},
+                    {"sec", true, 1e9},
+                    {"second", true, 1e9},
+                    {"hr", true, 3600e9},
+                    {"hour", true, 3600e9}};
+
+/* pprof's sniffUnit: lower-case, drop a plural "s", look up the alias. */
+static bool sniff_unit(const char *unit, bool *time, double *factor) {
+    char low[32];
+    size_t n = strlen(unit);
+    if (n >= sizeof(low))
+        return false;
+    for (size_t i = 0; i <= n; i++)
+        low[i] = (char)(unit[i] >= 'A' && unit[i] <= 'Z' ? unit[i] - 'A' + 'a' : unit[i]);
+    if (n > 2 && low[n - 1] == 's')
+        low[n - 1] = '\0';
+    for (size_t i = 0; i < sizeof(unit_aliases) / sizeof(unit_aliases[0]); i++) {
+        if (strcmp(low, unit_aliases[i].alias) == 0) {
+            *time = unit_aliases[i].time;
+            *factor = unit_aliases[i].factor;
+            return true;
         }
     }
-    return 0;
+    return false;
 }
 
-/* Writes v (in `unit`) like pprof: "2.99s", "512.05kB", "10ms", "0", "23". */
-static void format_value(int64_t v, const char *unit, char *buf, size_t size) {
-    bool is_time = false;
-    double base = unit_base(unit, &is_time);
-    if (base == 0) {
-        snprintf(buf, size, "%" PRId64, v);
-        return;
+/* pprof's Scale: v in `from` expressed in `to` ("auto" = the largest unit giving >= 1). The
+ * unit name goes to *unit ("" for plain counts). */
+static double scale_value(int64_t v, const char *from, const char *to, const char **unit) {
+    bool time, to_time;
+    double factor, to_factor;
+    if (!sniff_unit(from, &time, &factor)) {
+        static const char *plain[] = {"count", "sample", "unit", "minimum", "auto"};
+        *unit = to;
+        for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+            *unit = strcmp(to, plain[i]) == 0 ? "" : *unit;
+        return (double)v;
     }
-    double x = (double)v * base, ax = x < 0 ? -x : x;
-    const struct unit_step *steps = is_time ? time_units : mem_units;
-    size_t n = is_time ? sizeof(time_units) / sizeof(time_units[0])
-                       : sizeof(mem_units) / sizeof(mem_units[0]);
-    size_t k = 0;
-    while (k + 1 < n && ax >= steps[k + 1].factor)
-        k++;
-    snprintf(buf, size, "%.2f", x / steps[k].factor);
+    const struct unit_step *steps = time ? time_steps : mem_steps;
+    size_t n = time ? sizeof(time_steps) / sizeof(time_steps[0])
+                    : sizeof(mem_steps) / sizeof(mem_steps[0]);
+    const struct unit_step *dflt = time ? &time_steps[3] : &mem_steps[0];
+    double x = (double)v * factor, ax = x < 0 ? -x : x;
+    if (strcmp(to, "auto") == 0 || strcmp(to, "minimum") == 0) {
+        const struct unit_step *best = NULL;
+        for (size_t i = 0; i < n; i++)
+            best = ax / steps[i].factor >= 1.0 ? &steps[i] : best;
+        dflt = best ? best : dflt;
+    } else if (sniff_unit(to, &to_time, &to_factor) && to_time == time) {
+        for (size_t i = 0; i < n; i++)
+            dflt = steps[i].factor == to_factor ? &steps[i] : dflt;
+    }
+    *unit = dflt->name;
+    return x / dflt->factor;
+}
+
+/* pprof's ScaledLabel: "2.99s", "512.05kB", "10ms", "0", "23". */
+static void format_value(int64_t v, const char *from, const char *to, char *buf, size_t size) {
+    const char *unit;
+    double x = scale_value(v, from, to, &unit);
+    snprintf(buf, size, "%.2f", x);
     size_t len = strlen(buf);
     if (len > 3 && strcmp(buf + len - 3, ".00") == 0)
         buf[len -= 3] = '\0';
     if (strcmp(buf, "0") == 0 || strcmp(buf, "-0") == 0)
         return;
-    snprintf(buf + len, size - len, "%s", steps[k].name);
+    snprintf(buf + len, size - len, "%s", unit);
 }
 
 /* pprof's Percentage: "  100%", "97.39%", "  0.5%", "    0%". */
@@ -276,12 +327,13 @@ static int cmp_id_pos(const void *a, const void *b) {
         size_t i_ = 0;                                                                             \
         while (i_ < (n) && (arr)[i_]->id == i_ + 1)                                                \
             i_++;                                                                                  \
-        *(out) = i_ == (n) ? NULL : malloc((n) * sizeof(struct id_pos));                           \
+        bool dense_ = i_ == (n);                                                                   \
+        *(out) = dense_ ? NULL : malloc((n) * sizeof(struct id_pos));                              \
         for (i_ = 0; *(out) && i_ < (n); i_++)                                                     \
             (*(out))[i_] = (struct id_pos){(arr)[i_]->id, i_};                                     \
         if (*(out))                                                                                \
             qsort(*(out), (n), sizeof(struct id_pos), cmp_id_pos);                                 \
-        i_ == (n) || *(out) ? 0 : -1;                                                              \
+        dense_ || *(out) ? 0 : -1;                                                                 \
     })
 
 /* Position of `id` (the reader guarantees it exists). */
@@ -350,6 +402,8 @@ static void accumulate(struct top *t) {
     for (size_t s = 0; s < p->n_sample; s++) {
         const Perftools__Profiles__Sample *sample = p->sample[s];
         int64_t v = sample->value[t->column];
+        if (v == 0)
+            continue; /* like pprof's graph: such samples create no nodes */
         t->total += v < 0 ? -v : v;
         for (size_t i = 0; i < sample->n_location_id; i++) {
             size_t loc = id_pos(t->loc_ids, p->n_location, sample->location_id[i]);
@@ -365,21 +419,44 @@ static void accumulate(struct top *t) {
     }
 }
 
+/* pprof's FlatNameOrder / CumNameOrder: |flat| (|cum|) desc, name, then the other desc. */
 static int cmp_nodes(const void *a, const void *b, void *by_cum) {
     const struct node *x = *(struct node *const *)a, *y = *(struct node *const *)b;
-    int64_t kx[2] = {llabs(x->flat), llabs(x->cum)}, ky[2] = {llabs(y->flat), llabs(y->cum)};
-    int first = *(bool *)by_cum ? 1 : 0;
-    for (int k = 0; k < 2; k++) {
-        int i = k == 0 ? first : 1 - first;
-        if (kx[i] != ky[i])
-            return kx[i] > ky[i] ? -1 : 1;
-    }
-    return strcmp(x->name, y->name);
+    bool cum = *(bool *)by_cum;
+    int64_t x1 = llabs(cum ? x->cum : x->flat), y1 = llabs(cum ? y->cum : y->flat);
+    int64_t x2 = llabs(cum ? x->flat : x->cum), y2 = llabs(cum ? y->flat : y->cum);
+    if (x1 != y1)
+        return x1 > y1 ? -1 : 1;
+    int c = strcmp(x->name, y->name);
+    if (c != 0 || x2 == y2)
+        return c;
+    return x2 > y2 ? -1 : 1;
 }
 
-/* ---- report --------------------------------------------------------------------------------- */
+/* pprof's selectOutputUnit: one unit for the report, from the smallest non-zero row value and
+ * the total (scaled up when they are more than 100x apart). */
+static void select_output_unit(struct top *t, struct node **rows, size_t n_rows) {
+    int64_t min = 0, max = t->total;
+    if (n_rows == 0) {
+        t->out_unit = "minimum"; /* pprof keeps per-value scaling then */
+        return;
+    }
+    for (size_t i = 0; i < n_rows; i++) {
+        int64_t v = llabs(rows[i]->flat) ? llabs(rows[i]->flat) : llabs(rows[i]->cum);
+        if (v > 0 && (min == 0 || v < min))
+            min = v;
+    }
+    min = min ? min : max;
+    const char *min_unit, *max_unit, *unit;
+    scale_value(min, t->unit, "minimum", &min_unit);
+    scale_value(max, t->unit, "minimum", &max_unit);
+    unit = min_unit;
+    if (strcmp(min_unit, max_unit) != 0 && min * 100 < max)
+        scale_value(100 * min, t->unit, "minimum", &unit);
+    t->out_unit = *unit ? unit : t->unit;
+}
 
-static void print_header(const struct top *t, const char *unit) {
+static void print_header(const struct top *t) {
     const profile_t *p = t->p;
     const char *file = p->n_mapping ? pprof_profile_string(p, p->mapping[0]->filename) : "";
     const char *build_id = p->n_mapping ? pprof_profile_string(p, p->mapping[0]->build_id) : "";
@@ -403,62 +480,84 @@ static void print_header(const struct top *t, const char *unit) {
     }
     if (p->duration_nanos) {
         char dur[32], tot[32], pct[16] = "";
-        bool is_time = false;
-        double base = unit_base(unit, &is_time);
-        format_value(p->duration_nanos, "nanoseconds", dur, sizeof(dur));
-        format_value(t->total, unit, tot, sizeof(tot));
-        printf("Duration: %s, Total samples = %s", dur, tot);
-        if (is_time && t->total) {
-            format_pct((int64_t)((double)t->total * base), p->duration_nanos, pct, sizeof(pct));
-            printf(" (%s)", pct); /* pprof keeps the padding: "( 2.80%)" */
+        const char *ns_unit;
+        double total_ns = scale_value(t->total, t->unit, "nanoseconds", &ns_unit);
+        format_value(p->duration_nanos, "nanoseconds", "auto", dur, sizeof(dur));
+        format_value(t->total, t->unit, t->out_unit, tot, sizeof(tot));
+        if (strcmp(ns_unit, "ns") == 0 && total_ns != 0) {
+            format_pct((int64_t)total_ns, p->duration_nanos, pct + 1, sizeof(pct) - 2);
+            pct[0] = '(';
+            strcat(pct, ")");
         }
-        printf("\n");
+        printf("Duration: %s, Total samples = %s %s\n", dur, tot, pct);
     }
 }
 
-static void print_rows(const struct top *t, struct node **order, size_t n_rows, const char *unit) {
-    int64_t shown = 0, sum = 0;
+static void print_legend(const struct top *t, struct node **rows, size_t n_rows, size_t n_kept,
+                         size_t n_dropped, int64_t cutoff) {
+    int64_t shown = 0;
     for (size_t i = 0; i < n_rows; i++)
-        shown += order[i]->flat;
-    char a[32], b[32], c[32], d[16], e[16], f[16];
-    format_value(shown, unit, a, sizeof(a));
-    format_pct(shown, t->total, d, sizeof(d));
-    format_value(t->total, unit, b, sizeof(b));
-    printf("Showing nodes accounting for %s, %s of %s total\n", a, d + strspn(d, " "), b);
-    if (n_rows < t->n_nodes)
-        printf("Showing top %zu nodes out of %zu\n", n_rows, t->n_nodes);
-    printf("%10s %5s%% %4s%% %10s %5s%%\n", "flat", "flat", "sum", "cum", "cum");
+        shown += rows[i]->flat;
+    char a[32], b[32], pct[16];
+    format_value(shown, t->unit, t->out_unit, a, sizeof(a));
+    format_pct(shown, t->total, pct, sizeof(pct));
+    format_value(t->total, t->unit, t->out_unit, b, sizeof(b));
+    printf("Showing nodes accounting for %s, %s of %s total\n", a, pct + strspn(pct, " "), b);
+    if (t->total && n_dropped) {
+        format_value(cutoff, t->unit, t->out_unit, a, sizeof(a));
+        printf("Dropped %zu node%s (cum <= %s)\n", n_dropped, n_dropped > 1 ? "s" : "", a);
+    }
+    if (t->total && n_rows > 0 && n_rows < n_kept)
+        printf("Showing top %zu nodes out of %zu\n", n_rows, n_kept);
+}
+
+static void print_rows(const struct top *t, struct node **rows, size_t n_rows) {
+    int64_t sum = 0;
+    char a[32], c[32], d[16], e[16], f[16];
+    printf("      flat  flat%%   sum%%        cum   cum%%\n");
     for (size_t i = 0; i < n_rows; i++) {
-        const struct node *n = order[i];
+        const struct node *n = rows[i];
         sum += n->flat;
-        format_value(n->flat, unit, a, sizeof(a));
+        format_value(n->flat, t->unit, t->out_unit, a, sizeof(a));
         format_pct(n->flat, t->total, d, sizeof(d));
         format_pct(sum, t->total, e, sizeof(e));
-        format_value(n->cum, unit, c, sizeof(c));
+        format_value(n->cum, t->unit, t->out_unit, c, sizeof(c));
         format_pct(n->cum, t->total, f, sizeof(f));
         printf("%10s %s %s %10s %s  %s%s\n", a, d, e, c, f, n->name, n->outer ? "" : " (inline)");
     }
 }
 
-/* Aggregates and prints; returns 0, or -1 when out of memory. */
+/* Aggregates, drops nodes under pprof's 0.5% cum cutoff, sorts and prints. -1 when OOM. */
 static int report(struct top *t, const struct top_opts *opts) {
-    const char *unit = pprof_profile_string(t->p, t->p->sample_type[t->column]->unit);
+    t->unit = pprof_profile_string(t->p, t->p->sample_type[t->column]->unit);
     if (build_frames(t) != 0)
         return -1;
     accumulate(t);
-    struct node **order = malloc((t->n_nodes + 1) * sizeof(*order));
-    if (!order)
+    struct node **rows = malloc((t->n_nodes + 1) * sizeof(*rows));
+    if (!rows)
         return -1;
+    int64_t flat_sum = 0;
     for (size_t i = 0; i < t->n_nodes; i++)
-        order[i] = &t->nodes[i];
+        flat_sum += t->nodes[i].flat;
+    int64_t cutoff = llabs((int64_t)((double)flat_sum * 0.005));
+    size_t n_kept = 0, n_seen = 0;
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        if (t->nodes[i].last_sample == 0)
+            continue; /* in no sample: pprof has no node for it */
+        n_seen++;
+        if (llabs(t->nodes[i].cum) >= cutoff)
+            rows[n_kept++] = &t->nodes[i];
+    }
     bool by_cum = opts->by_cum;
-    qsort_r(order, t->n_nodes, sizeof(*order), cmp_nodes, &by_cum);
-    size_t n_rows = t->n_nodes;
+    qsort_r(rows, n_kept, sizeof(*rows), cmp_nodes, &by_cum);
+    size_t n_rows = n_kept;
     if (opts->max_rows > 0 && (size_t)opts->max_rows < n_rows)
         n_rows = (size_t)opts->max_rows;
-    print_header(t, unit);
-    print_rows(t, order, n_rows, unit);
-    free(order);
+    select_output_unit(t, rows, n_rows);
+    print_header(t);
+    print_legend(t, rows, n_rows, n_kept, n_seen - n_kept, cutoff);
+    print_rows(t, rows, n_rows);
+    free(rows);
     return 0;
 }
 

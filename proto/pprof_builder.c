@@ -74,6 +74,11 @@ static int reserve(void **arr, size_t *cap, size_t len, size_t need, size_t elem
         r_;                                                                                        \
     })
 
+/* memcmp that accepts empty (possibly NULL) ranges. */
+static bool same_bytes(const void *x, const void *y, size_t len) {
+    return len == 0 || memcmp(x, y, len) == 0;
+}
+
 /* ---- hashing -------------------------------------------------------------------------------- */
 
 static uint64_t mix(uint64_t h, uint64_t v) {
@@ -425,8 +430,8 @@ static bool location_eq(const struct pprof_builder *b, uint32_t idx, const void 
         return false;
     if (k->address != 0)
         return true;
-    return l->n_lines == k->n_lines && memcmp(&b->lines[l->line_off], &b->lines[b->n_lines],
-                                              k->n_lines * sizeof(struct b_line)) == 0;
+    return l->n_lines == k->n_lines && same_bytes(b->lines + l->line_off, b->lines + b->n_lines,
+                                                  k->n_lines * sizeof(struct b_line));
 }
 
 static uint32_t location_hash(const struct pprof_builder *b, const struct location_key *k) {
@@ -491,10 +496,10 @@ static bool sample_eq(const struct pprof_builder *b, uint32_t idx, const void *k
     const struct b_sample *s = &b->samples[idx];
     const struct sample_key *k = key;
     return s->n_stack == k->n_stack && s->n_labels == k->n_labels &&
-           memcmp(&b->stack_ids[s->stack_off], &b->stack_ids[b->n_stack_ids],
-                  k->n_stack * sizeof(uint64_t)) == 0 &&
-           memcmp(&b->labels[s->label_off], &b->labels[b->n_labels],
-                  k->n_labels * sizeof(struct b_label)) == 0;
+           same_bytes(b->stack_ids + s->stack_off, b->stack_ids + b->n_stack_ids,
+                      k->n_stack * sizeof(uint64_t)) &&
+           same_bytes(b->labels + s->label_off, b->labels + b->n_labels,
+                      k->n_labels * sizeof(struct b_label));
 }
 
 static int label_cmp(const struct b_label *x, const struct b_label *y) {

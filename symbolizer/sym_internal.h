@@ -65,4 +65,11 @@ const char *sym_intern(struct sym_session *s, const char *str, size_t len);
 /* Frees the cache, frame store, strings and arena of `s` (not the modules). */
 void sym_lookup_fini(struct sym_session *s);
 
+/* ---- sym_demangle.c ---- */
+/* The demangled form of a mangled C++ name ("_Z..."), without a template's return type, in a
+ * malloc'd string the caller frees; NULL when `mangled` is not a C++ name or fails to demangle. */
+char *sym_demangle(const char *mangled);
+/* Where the qualified name starts in a demangled name (after a return type), 0 if none. */
+size_t sym_cxx_name_start(const char *demangled);
+
 #endif

@@ -11,9 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* From libstdc++ (cxxabi.h is C++ only). Returns a malloc'd string when *status == 0. */
-extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
-
 #define ARENA_BLOCK_BYTES 65536
 
 static uint64_t hash_bytes(const char *p, size_t len) {
@@ -98,16 +95,12 @@ static bool set_name(struct sym_session *s, struct sym_frame *frame, const char 
     frame->system_name = NULL;
     if (name == NULL)
         return true;
-    if (name[0] == '_' && name[1] == 'Z') {
-        int status = -1;
-        char *demangled = __cxa_demangle(name, NULL, NULL, &status);
-        if (status == 0 && demangled != NULL) {
-            frame->function = intern_str(s, demangled);
-            frame->system_name = intern_str(s, name);
-            free(demangled);
-            return frame->function != NULL && frame->system_name != NULL;
-        }
+    char *demangled = sym_demangle(name);
+    if (demangled != NULL) {
+        frame->function = intern_str(s, demangled);
+        frame->system_name = intern_str(s, name);
         free(demangled);
+        return frame->function != NULL && frame->system_name != NULL;
     }
     frame->function = intern_str(s, name);
     return frame->function != NULL;
@@ -239,8 +232,13 @@ static int dwarf_chain(struct sym_session *s, Dwfl_Module *mod, uint64_t addr,
         struct sym_frame *f = &out[n];
         memset(f, 0, sizeof(*f));
         const char *name = die_function_name(die);
-        if (name == NULL && tag == DW_TAG_subprogram)
-            name = symtab_name(mod, addr);
+        if (tag == DW_TAG_subprogram && (name == NULL || name[0] != '_' || name[1] != 'Z')) {
+            /* C++ functions with internal linkage carry no linkage name in DWARF, only their
+             * plain name; the symbol table still has the mangled, qualified one. */
+            const char *sym = symtab_name(mod, addr);
+            if (name == NULL || (sym != NULL && sym[0] == '_' && sym[1] == 'Z'))
+                name = sym;
+        }
         bool ok = set_name(s, f, name) &&
                   (prev == NULL ? set_src(s, f, mod, addr) : set_call_site(s, f, prev));
         if (!ok)

@@ -39,6 +39,9 @@ const struct tr_module_table *tr_modules_current(void);
 const struct tr_module *tr_modules_find(const struct tr_module_table *table, uintptr_t pc);
 
 
+/* Test hook: when true, tr_unwind() neither reads nor fills its row cache (unwind.c). */
+extern bool tr_unwind_row_cache_off;
+
 /* How a register of the caller is recovered (DWARF register rules). */
 enum tr_rule_kind {
     TR_RULE_UNSPEC = 0, /* no rule: callee-saved registers keep their value, others are lost */

@@ -3,7 +3,8 @@
  * The stack walk of the x86-64 DWARF CFI unwinder (face: unwind.h). tr_unwind() and
  * tr_unwind_here() are async-signal-safe: no locks, no allocation, reads only inside the given
  * stack range and the modules of the current table (unwind_modules.c); CFI parsing is in
- * unwind_cfi.c. tr_stack_range_self() and tr_modules_refresh() run in normal context.
+ * unwind_cfi.c. Rows found for a PC go to a small lock-free (seqlock) cache shared by all
+ * threads. tr_stack_range_self() and tr_modules_refresh() run in normal context.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -121,6 +122,12 @@ static int apply_rules(struct walk *w, const struct tr_cfi_rules *rules,
     for (unsigned r = 0; r < TR_REG_COUNT; r++) {
         bool known;
 
+        if (rules->kind[r] == TR_RULE_UNSPEC) { /* the common case, kept out of the switch */
+            next.reg[r] = w->regs.reg[r];
+            if ((CALLEE_SAVED & REG_BIT(r)) && (w->regs.valid & REG_BIT(r)))
+                next.valid |= REG_BIT(r);
+            continue;
+        }
         if (!recover_reg(w, rules, r, cfa, &next.reg[r], &known, budget))
             return TR_UNWIND_BAD_FRAME;
         if (known)
@@ -142,6 +149,91 @@ static int apply_rules(struct walk *w, const struct tr_cfi_rules *rules,
     w->prev_cfa = cfa;
     w->exact_pc = cie->signal_frame;
     return STEP_OK;
+}
+
+/*
+ * Row cache: the CFI row found for a PC, shared by all threads, direct-mapped. Each entry is a
+ * seqlock: a writer claims it by moving `seq` from even to odd with a CAS (and simply skips
+ * caching when that fails, so a signal handler never waits), a reader retries nothing and
+ * treats an odd or changed `seq` as a miss. Only rows without expressions are cached; the
+ * table pointer in the tag drops rows from before a tr_modules_refresh().
+ */
+#define ROW_CACHE_SIZE 512 /* entries, a power of two */
+
+struct row_cache_entry {
+    uint64_t seq;
+    uintptr_t pc;                           /* the lookup PC */
+    const struct tr_module_table *table;
+    int32_t cfa_off;
+    int32_t off[TR_REG_COUNT];
+    uint8_t cfa_reg;
+    uint8_t ra_reg;
+    uint8_t signal_frame;
+    uint8_t kind[TR_REG_COUNT];
+};
+
+static struct row_cache_entry g_row_cache[ROW_CACHE_SIZE];
+bool tr_unwind_row_cache_off;
+
+static struct row_cache_entry *cache_slot(uintptr_t pc)
+{
+    return &g_row_cache[(pc * 0x9e3779b97f4a7c15ull) >> 55 & (ROW_CACHE_SIZE - 1)];
+}
+
+static bool cache_get(const struct walk *w, uintptr_t pc, struct tr_cfi_rules *rules,
+                      struct tr_cie *cie)
+{
+    struct row_cache_entry *e = cache_slot(pc), copy;
+    uint64_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+
+    if (seq & 1)
+        return false;
+    memcpy(&copy, e, sizeof(copy));
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq || copy.pc != pc ||
+        copy.table != w->table)
+        return false;
+    rules->cfa_kind = TR_CFA_REG;
+    rules->cfa_reg = copy.cfa_reg;
+    rules->cfa_val = copy.cfa_off;
+    for (int r = 0; r < TR_REG_COUNT; r++) {
+        rules->kind[r] = copy.kind[r];
+        rules->val[r] = copy.off[r];
+    }
+    cie->ra_reg = copy.ra_reg;
+    cie->signal_frame = copy.signal_frame;
+    return true;
+}
+
+static void cache_put(const struct walk *w, uintptr_t pc, const struct tr_cfi_rules *rules,
+                      const struct tr_cie *cie)
+{
+    struct row_cache_entry *e = cache_slot(pc);
+    uint64_t seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
+
+    if (rules->cfa_kind != TR_CFA_REG || rules->cfa_val != (int32_t)rules->cfa_val)
+        return;
+    for (int r = 0; r < TR_REG_COUNT; r++) {
+        uint8_t k = rules->kind[r]; /* val is only meaningful (and set) for some kinds */
+        if (k == TR_RULE_EXPR || k == TR_RULE_VAL_EXPR ||
+            (k >= TR_RULE_OFFSET && rules->val[r] != (int32_t)rules->val[r]))
+            return;
+    }
+    if ((seq & 1) || !__atomic_compare_exchange_n(&e->seq, &seq, seq + 1, false,
+                                                  __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return; /* another writer, perhaps the code this handler interrupted */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    e->pc = pc;
+    e->table = w->table;
+    e->cfa_reg = rules->cfa_reg;
+    e->cfa_off = (int32_t)rules->cfa_val;
+    for (int r = 0; r < TR_REG_COUNT; r++) {
+        e->kind[r] = rules->kind[r];
+        e->off[r] = rules->kind[r] >= TR_RULE_OFFSET ? (int32_t)rules->val[r] : 0;
+    }
+    e->ra_reg = (uint8_t)cie->ra_reg;
+    e->signal_frame = cie->signal_frame;
+    __atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
 /* First frame without CFI (a leaf in code without unwind info): return address at [rsp]. */
@@ -172,6 +264,8 @@ static int step(struct walk *w)
     bool first = w->first;
 
     w->first = false;
+    if (m != NULL && !tr_unwind_row_cache_off && cache_get(w, lookup, &rules, &cie))
+        return apply_rules(w, &rules, &cie, &budget);
     if (m == NULL || tr_cfi_find(m, lookup, &cie, &fde) != 0)
         return first ? step_leaf_heuristic(w) : TR_UNWIND_NO_INFO;
     /* Only the rule kinds need a start value (TR_RULE_UNSPEC); the CIE defines the CFA. */
@@ -186,6 +280,8 @@ static int step(struct walk *w)
     if (tr_cfi_run(fde.insns, fde.insns_end, &cie, fde.pc_begin, lookup, &rules, &initial,
                    &budget) != 0)
         return TR_UNWIND_NO_INFO;
+    if (cie.ra_reg < TR_REG_COUNT)
+        cache_put(w, lookup, &rules, &cie);
     return apply_rules(w, &rules, &cie, &budget);
 }
 

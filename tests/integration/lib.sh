@@ -99,7 +99,8 @@ ltprof_record() {
     [ "$rc" -eq 0 ] || fail "ltprof record exited with $rc"
     require_file "$out/cpu.pb.gz" "ltprof record output"
     [ -d "$out/ctf" ] || fail "ltprof record left no CTF trace in $out/ctf"
-    echo "recorded: $(du -sh "$out/ctf" | cut -f1) of CTF, $(stat -c %s "$out/cpu.pb.gz") bytes of pprof"
+    echo "recorded: $(du -sh "$out/ctf" | cut -f1) of CTF," \
+         "$(stat -c %s "$out/cpu.pb.gz") bytes of pprof"
 }
 
 # pprof_text GO_BINARY OUTPUT_FILE PPROF_ARGS...: runs `go tool pprof`, exit 0 required.
@@ -121,32 +122,39 @@ check_stacks_profile() {
     mkdir -p "$d"
     step "$go tool pprof -raw / -top / -traces on $prof ($($go version | cut -d' ' -f3))"
     pprof_text "$go" "$d/raw.txt" -symbolize=none -raw "$prof"
-    pprof_text "$go" "$d/top.txt" -top -nodecount=25 "$prof"
+    pprof_text "$go" "$d/top.txt" -top -nodecount=200 "$prof"
     pprof_text "$go" "$d/traces.txt" -symbolize=none -traces -sample_index=samples "$prof"
     sed -n '1,20p' "$d/top.txt"
     local threads=(--thread worker-1 --thread worker-2 --thread worker-3)
     if [ "$kind" = c ]; then
         "${CHECK[@]}" check-raw "$d/raw.txt" --program "$prog" --file stacks.c --min-samples 100 \
-            "${threads[@]}" --inline mix_step:leaf_spin \
+            "${threads[@]}" --inline mix_step@leaf_spin \
             --func burn_loop --func stage_1 --func stage_2 --func stage_3 --func stage_4 \
             --func stage_5 --func stage_6 --func leaf_spin --func leaf_sort --func cmp_burn \
             --func worker_main --func main || soft_fail "pprof -raw checks ($go)"
         grep -q 'stage_6' "$d/top.txt" || soft_fail "-top does not show stage_6"
         "${CHECK[@]}" completeness "$d/traces.txt" --roots main,worker_main --min 95 \
-            --through cmp_burn:stage_6 --through leaf_spin:stage_1 \
+            --through cmp_burn@stage_6 --through leaf_spin@stage_1 \
             || soft_fail "stack completeness ($go)"
     else
         "${CHECK[@]}" check-raw "$d/raw.txt" --program "$prog" --file stacks_cpp.cpp \
             --min-samples 100 "${threads[@]}" --substring \
             --func 'ltprof_test::Burner::run' --func 'ltprof_test::Burner::stage_a' \
-            --func 'ltprof_test::stage_b<' --func 'ltprof_test::stage_c_trampoline' \
-            --func '{lambda(' --func 'ltprof_test::Burner::stage_d' \
+            --func 'ltprof_test::stage_b<' --func 'ltprof_test::Burner::stage_d' \
             --func 'ltprof_test::Burner::spin' --func 'ltprof_test::Burner::sort_burn' \
             --func 'ltprof_test::burn_compare' --func 'worker_main' \
             || soft_fail "pprof -raw checks ($go)"
+        # Qualified names for static functions and template instances, as `nm -C` and
+        # `addr2line -C -f` print them; inline frames' qualification is only reported (binutils'
+        # addr2line prints bare DW_AT_names there too, llvm-symbolizer qualifies them).
+        "${CHECK[@]}" check-raw "$d/raw.txt" --file stacks_cpp.cpp \
+            --func-re '^ltprof_test::stage_c_trampoline\b' --func-re '^ltprof_test::call_with<' \
+            --func-re '^std::__introsort_loop<' --warn-func-re '^std::sort<' \
+            --warn-func-re 'lambda\(.*\)::operator\(\)' --warn-func-re '^ltprof_test::mix_step\b' \
+            || soft_fail "qualified C++ names ($go)"
         grep -q 'ltprof_test::' "$d/top.txt" || soft_fail "-top shows no ltprof_test:: name"
         "${CHECK[@]}" completeness "$d/traces.txt" --roots main,worker_main --min 95 \
-            --through ltprof_test::burn_compare:ltprof_test::Burner::run \
+            --through ltprof_test::burn_compare@ltprof_test::Burner::run \
             || soft_fail "stack completeness ($go)"
     fi
 }
@@ -154,11 +162,11 @@ check_stacks_profile() {
 # run_tracked SESSION CMD [ARGS...]: starts CMD stopped, limits SESSION to its vpid (so other
 # traced programs on the machine stay out of the trace), starts SESSION, then lets CMD run.
 run_tracked() {
-    local session=$1 pid rc=0 i
+    local session=$1 pid rc=0
     shift
     bash -c 'kill -STOP $$; exec "$@"' run_tracked "$@" &
     pid=$!
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         case "$(ps -o stat= -p "$pid" 2>/dev/null)" in T*) break ;; esac
         sleep 0.05
     done
@@ -172,6 +180,9 @@ run_tracked() {
 
 # Event counts of a CTF trace by name, one "COUNT NAME" line each (babeltrace2 text output).
 trace_event_counts() {
-    run_limited 60 babeltrace2 "$1" 2>/dev/null | sed -n 's/.*\] \([a-z_]*:[a-z_]*\): .*/\1/p' |
+    run_limited 60 babeltrace2 "$1" 2>/dev/null |
+        sed -n 's/^\[[^]]*\] ([^)]*) [^ ]* \([a-z_0-9]*:[a-z_0-9]*\): .*/\1/p' |
         sort | uniq -c | sort -rn
 }
+# Note for pipelines: with pipefail, a consumer that stops early (grep -q, head) can kill the
+# producer with SIGPIPE and fail the pipeline; use `grep ... >/dev/null` and `sed -n 1p`.

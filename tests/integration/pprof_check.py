@@ -8,7 +8,8 @@ import re
 import sys
 
 LOC_RE = re.compile(r'^\s*(\d+): (0x[0-9a-f]+) (?:M=(\d+) )?(?:\[F\] )?(.*)$')
-LINE_RE = re.compile(r'^(.*) (\S*):(-?\d+) s=(-?\d+)(?:\((.*)\))?$')
+# "name file:line s=start(system_name)"; newer pprof prints "file:line:column".
+LINE_RE = re.compile(r'^(.*) (\S*?):(-?\d+)(?::\d+)? s=(-?\d+)(?:\((.*)\))?$')
 MAP_RE = re.compile(r'^(\d+): (0x[0-9a-f]+)/(0x[0-9a-f]+)/(0x[0-9a-f]+) (\S*) ?(\S*) ?(\S*)$')
 LABEL_RE = re.compile(r'(\S+?):\[([^\]]*)\]')
 OUTER_FRAMES = {'start_thread', 'clone3', 'clone', '__clone', '__clone3', '_start',
@@ -116,7 +117,8 @@ def cmd_check_raw(args):
     no_thread = sum(1 for s in smps if 'thread' not in s['labels'])
     no_tid = sum(1 for s in smps if not s['labels'].get('tid', '').split(' ')[0].isdigit())
     # String labels share one line, numeric ones get their own: tid must not sit with thread.
-    tid_string = sum(1 for s in smps for ln in s['label_lines'] if 'tid:[' in ln and 'thread:[' in ln)
+    tid_string = sum(1 for s in smps for ln in s['label_lines']
+                     if 'tid:[' in ln and 'thread:[' in ln)
     check(no_thread == 0, 'every sample has a thread label (%d without)' % no_thread)
     check(no_tid == 0, 'every sample has a numeric tid label (%d without)' % no_tid)
     check(tid_string == 0, 'tid is a numeric label, not a string (%d string)' % tid_string)
@@ -134,17 +136,26 @@ def cmd_check_raw(args):
                 (not args.file or ln['file'].endswith('/' + args.file) or ln['file'] == args.file)]
         where = '%s:%d' % (good[0]['file'], good[0]['line']) if good else (
             '%s:%d' % (hits[0]['file'], hits[0]['line']) if hits else 'absent')
-        check(bool(good), 'function %s with %s and a line number (%s)' % (fn, args.file or 'a file', where))
+        check(bool(good), 'function %s with %s and a line number (%s)' %
+              (fn, args.file or 'a file', where))
+    for rx in args.func_re:
+        hits = sorted({ln['name'] for ln in lines if re.search(rx, ln['name'])})
+        check(bool(hits), 'a function matching /%s/ (%s)' %
+              (rx, hits[0][:90] if hits else 'absent'))
+    for rx in args.warn_func_re:
+        hits = sorted({ln['name'] for ln in lines if re.search(rx, ln['name'])})
+        print('  %s  a function matching /%s/ (%s; not fatal)' % (
+            'ok  ' if hits else 'WARN', rx, hits[0][:90] if hits else 'absent'))
     for pair in args.inline:
-        inner, outer = pair.split(':')
+        inner, outer = pair.split('@')
         found = any(len(loc['lines']) > 1 and loc['lines'][0]['name'] == inner and
                     any(ln['name'] == outer for ln in loc['lines'][1:])
                     for loc in prof['locations'].values())
         check(found, 'inline frame %s inside %s in one location' % (inner, outer))
     if args.program:
         maps = [m for m in prof['mappings'] if m['file'].split('/')[-1] == args.program]
-        desc = ('%s build_id=%s %s' % (maps[0]['file'], maps[0]['build_id'] or '-', maps[0]['flags'])
-                if maps else 'absent')
+        desc = ('%s build_id=%s %s' % (maps[0]['file'], maps[0]['build_id'] or '-',
+                                        maps[0]['flags']) if maps else 'absent')
         print('main mapping: ' + desc)
         check(bool(maps), 'a mapping for %s' % args.program)
         if maps:
@@ -218,7 +229,7 @@ def cmd_completeness(args):
     for key, w in sorted(incomplete.items(), key=lambda kv: -kv[1])[:5]:
         print('  incomplete: %5.1f%%  %s' % (100.0 * w / total, key))
     for spec in args.through:
-        leaf, caller = spec.split(':')
+        leaf, caller = spec.split('@')
         sub = [t for t in traces if reaches(t['frames'], [leaf])]
         w = sum(t['weight'] for t in sub)
         ok = sum(t['weight'] for t in sub if reaches(t['frames'], [caller]))
@@ -259,7 +270,8 @@ def cmd_shares(args):
     total_ns = sum(flat.values())
     print('profile total %.3f s CPU, process used %.3f s (getrusage)' % (total_ns / 1e9, process_s))
     ratio = total_ns / 1e9 / process_s if process_s else 0
-    check(0.85 <= ratio <= 1.15, 'profile CPU within 15%% of the process CPU (%.1f%%)' % (100 * ratio))
+    check(0.85 <= ratio <= 1.15,
+          'profile CPU within 15%% of the process CPU (%.1f%%)' % (100 * ratio))
     for kind, measured in (('func', flat), ('thread', per_thread)):
         tsum = sum(truth[kind].values())
         for name, secs in sorted(truth[kind].items()):
@@ -301,13 +313,15 @@ def main():
     p.add_argument('--func', action='append', default=[])
     p.add_argument('--substring', action='store_true', help='--func matches substrings')
     p.add_argument('--thread', action='append', default=[])
-    p.add_argument('--inline', action='append', default=[], help='INNER:OUTER')
+    p.add_argument('--func-re', action='append', default=[], help='a function name regex')
+    p.add_argument('--warn-func-re', action='append', default=[], help='same, only a warning')
+    p.add_argument('--inline', action='append', default=[], help='INNER@OUTER')
     p.add_argument('--min-samples', type=int, default=1)
     p = sub.add_parser('completeness')
     p.add_argument('traces')
     p.add_argument('--roots', default='main')
     p.add_argument('--min', type=float, default=95.0)
-    p.add_argument('--through', action='append', default=[], help='LEAF:CALLER')
+    p.add_argument('--through', action='append', default=[], help='LEAF@CALLER')
     p.add_argument('--min-through', type=float, default=90.0)
     p = sub.add_parser('shares')
     p.add_argument('raw')

@@ -8,7 +8,7 @@ prog=$LTPROF_PROGRAMS/linked
 
 require_built
 ensure_sessiond
-ldd "$prog" | grep -q 'libltprof\.so' || fail "$prog is not linked with libltprof.so"
+ldd "$prog" | grep 'libltprof\.so' >/dev/null || fail "$prog is not linked with libltprof.so"
 
 check_linked() {
     pprof_text "$GO" "$1/raw.txt" -symbolize=none -raw "$1/cpu.pb.gz"

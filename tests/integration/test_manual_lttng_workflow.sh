@@ -47,6 +47,7 @@ for d in out out2; do
 done
 step "same functions and sample totals from both converters"
 head -1 "$IT_TMP/out/funcs.txt" "$IT_TMP/out2/funcs.txt"
-echo "functions: $(grep -c '^func' "$IT_TMP/out/funcs.txt") vs $(grep -c '^func' "$IT_TMP/out2/funcs.txt")"
+echo "functions: $(grep -c '^func' "$IT_TMP/out/funcs.txt") (ltprof convert)" \
+     "vs $(grep -c '^func' "$IT_TMP/out2/funcs.txt") (babeltrace2)"
 diff "$IT_TMP/out/funcs.txt" "$IT_TMP/out2/funcs.txt" || soft_fail "the two converters disagree"
 it_finish

@@ -18,7 +18,8 @@ grep -q ' lttng_ust_statedump:bin_info$' "$IT_TMP/events.txt" || soft_fail "no s
 npids=$(run_limited 60 babeltrace2 "$IT_TMP/out/ctf" 2>/dev/null | grep ' ltprof:' |
         sed -n 's/.*vpid = \([0-9]*\).*/\1/p' | sort -u | wc -l)
 echo "distinct vpids among ltprof events: $npids"
-[ "$npids" -eq 1 ] || soft_fail "ltprof events of $npids processes (the vpid tracker should keep one)"
+[ "$npids" -eq 1 ] ||
+    soft_fail "ltprof events of $npids processes (the vpid tracker should keep one)"
 
 check_stacks_profile "$GO" "$IT_TMP/out/cpu.pb.gz" "$prog" "$kind"
 
@@ -27,6 +28,6 @@ rc=0
 run_limited 60 "$LTPROF_BIN" top "$IT_TMP/out/cpu.pb.gz" -n 10 >"$IT_TMP/top.txt" || rc=$?
 cat "$IT_TMP/top.txt"
 [ "$rc" -eq 0 ] || soft_fail "ltprof top exited with $rc"
-if [ "$kind" = c ]; then want=stage_; else want=ltprof_test::; fi
+if [ "$kind" = c ]; then want=cmp_burn; else want=ltprof_test::; fi
 grep -q "$want" "$IT_TMP/top.txt" || soft_fail "ltprof top shows no $want function"
 it_finish

@@ -17,6 +17,8 @@
 #define BAD_SCHEMA_VERSION 999
 #define N_SAMPLES 20
 
+int main(void);
+
 __attribute__((noipa)) static void emit_samples(void)
 {
     uint64_t pcs[3] = {(uint64_t)(uintptr_t)&emit_samples, (uint64_t)(uintptr_t)&main,

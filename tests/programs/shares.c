@@ -109,7 +109,8 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < sizeof truths / sizeof truths[0]; i++)
             truths[i].target_s *= atof(scale);
     pthread_setname_np(pthread_self(), "shares-main");
-    if (pthread_create(&alpha, NULL, alpha_main, NULL) || pthread_create(&beta, NULL, beta_main, NULL)) {
+    if (pthread_create(&alpha, NULL, alpha_main, NULL) ||
+        pthread_create(&beta, NULL, beta_main, NULL)) {
         fprintf(stderr, "shares: pthread_create failed\n");
         return 1;
     }

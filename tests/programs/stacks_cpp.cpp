@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Integration-test program, C++ flavour of stacks.c: threads "worker-1".."worker-3" (std::thread)
- * and the main thread run ltprof_test::Burner::run → Burner::stage_a → stage_b<T> (template) →
- * call_with (a lambda) → Burner::stage_d → leaves: Burner::spin and std::sort with a burning
- * comparator (ltprof_test::burn_compare). Checks demangled names through a real unwinder.
+ * Integration-test program, C++ flavour of stacks.c: threads "worker-1".."worker-3"
+ * (std::thread) and the main thread run ltprof_test::Burner::run → Burner::stage_a →
+ * stage_b<T> (template) → stage_c_trampoline → call_with (lambda) → Burner::stage_d → leaves:
+ * Burner::spin and std::sort with a burning comparator (ltprof_test::burn_compare).
  * About 1.8 s of CPU (times LTPROF_TEST_SCALE). Built -O2 -fomit-frame-pointer -g.
  */
 #include <pthread.h>
@@ -59,7 +59,8 @@ private:
     unsigned id_;
 };
 
-template <typename T> NOINLINE T stage_b(Burner *b, T s, unsigned n, uint64_t (*next)(Burner *, T, unsigned))
+template <typename T>
+NOINLINE T stage_b(Burner *b, T s, unsigned n, uint64_t (*next)(Burner *, T, unsigned))
 {
     T r = next(b, s * 3 + 1, n);
     sink += r;

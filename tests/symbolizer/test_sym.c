@@ -247,10 +247,10 @@ static void sym_cxx_demangles(void) {
     check_frame(&f[0], "ns::Widget::frob(int)", "_ZN2ns6Widget4frobEi", "fix_cxx.cpp",
                 FIX_CXX_LINE_FROB);
     CHECK(sym_lookup(s, NULL, r.ra[2] - 1, f, 8) == 1);
-    check_frame(&f[0], "int ns::twice<int>(int)", "_ZN2ns5twiceIiEET_S1_", "fix_cxx.cpp",
+    check_frame(&f[0], "ns::twice<int>(int)", "_ZN2ns5twiceIiEET_S1_", "fix_cxx.cpp",
                 FIX_CXX_LINE_TWICE);
     CHECK(sym_lookup(s, NULL, fn_addr(&r, "twice_int"), f, 8) == 1);
-    CHECK_STR(f[0].function, "int ns::twice<int>(int)");
+    CHECK_STR(f[0].function, "ns::twice<int>(int)");
     check_exec_range(s, &r, fix_find(&r, "/fix_sym_cxx"));
     sym_session_destroy(s);
 }

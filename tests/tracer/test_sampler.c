@@ -164,7 +164,7 @@ static void case_samples_all_threads(void)
     struct tr_sampler_stats st;
     tr_sampler_get_stats(&st);
     CHECK(st.samples >= 3 * 70);
-    CHECK(st.unwind_complete + st.unwind_truncated + st.unwind_no_info + st.unwind_bad_frame == 0);
+    CHECK(st.handler_ns_total > 0);
 }
 
 /* A thread created later is armed by the trampoline and released when it exits. */

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "unwind-internal.h" /* tr_cfi_* for the table-driven cases */
 #include "unwind.h"
 #include "unwind_chain.h"
 
@@ -213,6 +215,8 @@ static int case_thread_reaches_start(void)
 static uint64_t q_pcs[MAX_PCS];
 static size_t q_n;
 static enum tr_unwind_status q_status;
+static void *q_bt[MAX_PCS];
+static int q_bt_n;
 
 NAMED int cmp_capture(const void *a, const void *b)
 {
@@ -222,6 +226,7 @@ NAMED int cmp_capture(const void *a, const void *b)
         struct tr_stack_range range;
         CHECK(tr_stack_range_self(&range) == 0);
         q_n = tr_unwind_here(&range, q_pcs, MAX_PCS, &q_status);
+        q_bt_n = backtrace(q_bt, MAX_PCS); /* libgcc's unwinder, for comparison */
     }
     return (x > y) - (x < y);
 }
@@ -243,6 +248,10 @@ NAMED int case_through_libc_qsort(void)
     CHECK(find_frame(q_pcs, q_n, 1, "qsort") > 0 || find_frame(q_pcs, q_n, 1, "qsort_r") > 0);
     CHECK(find_frame(q_pcs, q_n, (size_t)caller, "main") > caller);
     CHECK(q_status == TR_UNWIND_COMPLETE);
+    /* Same caller chain as glibc's backtrace() (its frame 0 is its own call site). */
+    CHECK(q_bt_n == (int)q_n);
+    for (size_t i = 1; i < q_n; i++)
+        CHECK((uintptr_t)q_bt[i] == q_pcs[i]);
     for (int i = 1; i < 64; i++)
         CHECK(v[i - 1] <= v[i]);
     return 0;
@@ -287,6 +296,13 @@ static int case_bad_input(void)
     n = tr_unwind(&regs, &elsewhere, pcs, MAX_PCS, &st);
     CHECK(st == TR_UNWIND_NO_INFO && n == 1 && pcs[0] == 0x12345);
 
+    /* A first PC without CFI: one heuristic step through the return address at [rsp]. */
+    fake[100] = (uintptr_t)chain_run + 8;
+    regs.reg[TR_REG_RSP] = (uintptr_t)&fake[100];
+    n = tr_unwind(&regs, &elsewhere, pcs, MAX_PCS, &st);
+    CHECK(n >= 2 && pcs[0] == 0x12345 && pcs[1] == (uintptr_t)chain_run + 8);
+    CHECK(st != TR_UNWIND_TRUNCATED); /* chain_run's CFI then reads a 0 return address */
+
     regs.reg[TR_REG_RIP] = (uintptr_t)qsort; /* real code, rsp outside the stack range */
     regs.reg[TR_REG_RSP] = 0x1000;
     n = tr_unwind(&regs, &range, pcs, MAX_PCS, &st);
@@ -316,6 +332,94 @@ static int case_bad_input(void)
     return 0;
 }
 
+/* The DWARF expressions GCC and glibc emit, evaluated on hand-made blocks. */
+static int case_cfi_expressions(void)
+{
+    /* .plt: CFA = rsp + 8 + ((rip & 15) >= 11 ? 8 : 0) */
+    static const uint8_t plt[] = { 11, 0x77, 8, 0x80, 0, 0x3f, 0x1a, 0x3b, 0x2a, 0x33, 0x24,
+                                   0x22 };
+    /* DRAP: CFA = *(rbp - 8) */
+    static const uint8_t drap[] = { 3, 0x76, 0x78, 0x06 };
+    /* const2s -300; const1u 200; minus; neg; plus_uconst 4 -> 504 */
+    static const uint8_t arith[] = { 9, 0x0b, 0xd4, 0xfe, 0x08, 200, 0x1c, 0x1f, 0x23, 4 };
+    static const uint8_t unknown_op[] = { 2, 0x30, 0xe0 };
+    uint64_t frame[4] = { 0, 0x1111, 0x2222, 0x3333 };
+    struct tr_stack_range range = { (uintptr_t)frame, (uintptr_t)(frame + 4) };
+    struct tr_regs regs = { .valid = (1u << TR_REG_COUNT) - 1 };
+    uint64_t out;
+    int budget = 1000;
+
+    regs.reg[TR_REG_RSP] = 0x7000;
+    regs.reg[TR_REG_RIP] = 0x40100b;
+    CHECK(tr_cfi_eval((uintptr_t)plt, &regs, &range, false, 0, &out, &budget) == 0);
+    CHECK(out == 0x7010);
+    regs.reg[TR_REG_RIP] = 0x401006;
+    CHECK(tr_cfi_eval((uintptr_t)plt, &regs, &range, false, 0, &out, &budget) == 0);
+    CHECK(out == 0x7008);
+    regs.reg[TR_REG_RBP] = (uintptr_t)&frame[3];
+    CHECK(tr_cfi_eval((uintptr_t)drap, &regs, &range, false, 0, &out, &budget) == 0);
+    CHECK(out == 0x2222);
+    regs.reg[TR_REG_RBP] = (uintptr_t)&frame[0]; /* rbp - 8 is below the range */
+    CHECK(tr_cfi_eval((uintptr_t)drap, &regs, &range, false, 0, &out, &budget) != 0);
+    regs.valid &= ~(1u << TR_REG_RBP);
+    CHECK(tr_cfi_eval((uintptr_t)drap, &regs, &range, false, 0, &out, &budget) != 0);
+    CHECK(tr_cfi_eval((uintptr_t)arith, &regs, &range, false, 0, &out, &budget) == 0);
+    CHECK(out == 504);
+    CHECK(tr_cfi_eval((uintptr_t)unknown_op, &regs, &range, false, 0, &out, &budget) != 0);
+    budget = 3;
+    CHECK(tr_cfi_eval((uintptr_t)plt, &regs, &range, false, 0, &out, &budget) != 0);
+    return 0;
+}
+
+/* A CFA program with advances, remember/restore state and restore, run to several PCs. */
+static int case_cfi_program(void)
+{
+    static const uint8_t cie_prog[] = { 0x0c, 7, 8, 0x90, 1 }; /* def_cfa rsp+8; rip at cfa-8 */
+    static const uint8_t prog[] = {
+        0x41, 0x0e, 16, 0x86, 2,      /* @1: cfa rsp+16; rbp at cfa-16 */
+        0x43, 0x0d, 6,                /* @4: cfa register rbp */
+        0x02, 20, 0x0a, 0x0c, 7, 8, 0xc6, /* @24: remember; cfa rsp+8; restore rbp */
+        0x41, 0x0b,                   /* @25: restore_state */
+        0x41, 0x07, 3, 0x2e, 16,      /* @26: rbx undefined; args_size */
+    };
+    static const uint8_t bad_prog[] = { 0x0b }; /* restore_state without remember */
+    struct tr_cie cie = { .code_align = 1, .data_align = -8, .ra_reg = 16 };
+    struct tr_cfi_rules initial, rules;
+    int budget = 1000;
+
+    memset(&initial, 0, sizeof(initial));
+    CHECK(tr_cfi_run(cie_prog, cie_prog + sizeof(cie_prog), &cie, 0x100, 0x100, &initial,
+                     NULL, &budget) == 0);
+    CHECK(initial.cfa_reg == 7 && initial.cfa_val == 8 && initial.kind[16] == TR_RULE_OFFSET &&
+          initial.val[16] == -8);
+    static const struct { uintptr_t pc; uint8_t cfa_reg; int64_t cfa_off; uint8_t rbp, rbx; }
+        rows[] = {
+        { 0x100, 7, 8, TR_RULE_UNSPEC, TR_RULE_UNSPEC },
+        { 0x101, 7, 16, TR_RULE_OFFSET, TR_RULE_UNSPEC },
+        { 0x117, 6, 16, TR_RULE_OFFSET, TR_RULE_UNSPEC },
+        { 0x118, 7, 8, TR_RULE_UNSPEC, TR_RULE_UNSPEC },
+        { 0x119, 6, 16, TR_RULE_OFFSET, TR_RULE_UNSPEC },
+        { 0x140, 6, 16, TR_RULE_OFFSET, TR_RULE_UNDEF },
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        rules = initial;
+        CHECK(tr_cfi_run(prog, prog + sizeof(prog), &cie, 0x100, rows[i].pc, &rules, &initial,
+                         &budget) == 0);
+        CHECK(rules.cfa_kind == TR_CFA_REG && rules.cfa_reg == rows[i].cfa_reg);
+        CHECK(rules.cfa_val == rows[i].cfa_off);
+        CHECK(rules.kind[6] == rows[i].rbp && rules.kind[3] == rows[i].rbx);
+        CHECK(rules.kind[16] == TR_RULE_OFFSET && rules.val[16] == -8);
+    }
+    rules = initial;
+    CHECK(tr_cfi_run(bad_prog, bad_prog + 1, &cie, 0x100, 0x100, &rules, &initial,
+                     &budget) != 0);
+    budget = 2;
+    rules = initial;
+    CHECK(tr_cfi_run(prog, prog + sizeof(prog), &cie, 0x100, 0x140, &rules, &initial,
+                     &budget) != 0);
+    return 0;
+}
+
 static double now_ns(void)
 {
     struct timespec ts;
@@ -338,8 +442,19 @@ static int timing_leaf(void *arg)
     for (int i = 0; i < TIMING_ROUNDS; i++)
         n = tr_unwind_here(range, pcs, MAX_PCS, &st);
     double per_stack = (now_ns() - t0) / TIMING_ROUNDS;
-    printf("unwind cost: %zu frames/stack, %.0f ns/stack, %.1f ns/frame, %.0f ns per 30 frames\n",
-           n, per_stack, per_stack / n, per_stack / n * 30);
+    printf("unwind cost, warm row cache: %zu frames/stack, %.0f ns/stack, %.1f ns/frame, "
+           "%.0f ns per 30 frames\n", n, per_stack, per_stack / n, per_stack / n * 30);
+    CHECK(st == TR_UNWIND_COMPLETE && n >= 30);
+
+    /* Without the row cache: every frame searches .eh_frame_hdr and runs the CFA program. */
+    tr_unwind_row_cache_off = true;
+    t0 = now_ns();
+    for (int i = 0; i < TIMING_ROUNDS; i++)
+        n = tr_unwind_here(range, pcs, MAX_PCS, &st);
+    per_stack = (now_ns() - t0) / TIMING_ROUNDS;
+    tr_unwind_row_cache_off = false;
+    printf("unwind cost, row cache off: %zu frames/stack, %.0f ns/stack, %.1f ns/frame, "
+           "%.0f ns per 30 frames\n", n, per_stack, per_stack / n, per_stack / n * 30);
     CHECK(st == TR_UNWIND_COMPLETE && n >= 30);
     return 0;
 }
@@ -362,6 +477,8 @@ static const struct {
     { "unwind_through_libc_qsort", case_through_libc_qsort },
     { "unwind_truncated_at_max", case_truncated },
     { "unwind_bad_input_no_crash", case_bad_input },
+    { "unwind_cfi_expressions", case_cfi_expressions },
+    { "unwind_cfi_program", case_cfi_program },
     { "unwind_cost_per_frame", case_cost_per_frame },
 };
 
@@ -371,6 +488,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s CASE\n", argv[0]);
         return 2;
     }
+    void *warm[4];
+    backtrace(warm, 4); /* loads libgcc_s now, not inside a test */
     CHECK(tr_modules_refresh() == 0);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         if (strcmp(argv[1], cases[i].name) == 0) {
