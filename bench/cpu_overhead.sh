@@ -112,7 +112,9 @@ run_one() {
     pid=$(field pid "$work/out")
     wall=$(field wall_s "$work/out")
     cpu=$(field cpu_s "$work/out")
-    [ -n "$pid" ] && [ -n "$wall" ] && [ -n "$cpu" ] || die "unexpected output: $(cat "$work/out")"
+    if [ -z "$pid" ] || [ -z "$wall" ] || [ -z "$cpu" ]; then
+        die "unexpected output: $(cat "$work/out")"
+    fi
     stats_samples=$(field samples "$work/err"); handler_ns=$(field handler_mean_ns "$work/err")
     engine=$(field engine "$work/err")
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$config" "$pid" "$wall" "$cpu" \
@@ -148,7 +150,8 @@ babeltrace2 "$work/trace" 2>"$work/bt.err" | awk '
             if ($0 ~ /unwind_status = 0,/) ok[pid]++
         }
     }
-    END { for (p in n) printf "%s\t%d\t%d\n", p, n[p], ok[p] }' >"$work/samples.tsv"
+    END { for (p in n) printf "%s\t%d\t%d\n", p, n[p], ok[p] }' >"$work/samples.tsv" \
+    || die "babeltrace2 could not read the trace: $(tail -n 3 "$work/bt.err")"
 discarded=$( (grep -o 'discarded [0-9]* events' "$work/bt.err" || true) \
     | awk '{ s += $2 } END { print s + 0 }')
 
@@ -226,8 +229,8 @@ table=$(awk -F'\t' -v discarded="$discarded" -v hz="$hz" '
 header="## CPU-profiling overhead: ltprof-bench-cpu-burn, $threads threads, $rounds rounds
 
 Command: \`bench/cpu_overhead.sh${orig_args:+ $orig_args}\`
-($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, nothing pinned; load average before the runs:
-$load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)).
+(finished $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, nothing pinned; load average
+before the runs: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)).
 B/A ratios are per round (A and B run back to back); cost/sample = (CPU_B - CPU_A) / samples;
 handler mean and share come from LTPROF_STATS=1 (time inside the sampling signal handler)."
 printf '%s\n\n%s\n' "$header" "$table"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The runtime instance: the library constructor that reads the configuration and starts the
- * CPU sampler in every process that loads libltprof.so (linked or preloaded), and the small
+ * CPU sampler in every process that loads libltprof.so (linked or preloaded), an exit handler
+ * that announces the process once more, and the small
  * public API of include/ltprof/ltprof.h. The constructor runs before main(), in the loading
  * thread, after liblttng-ust's own constructor (it is a dependency of this library).
  */
@@ -27,6 +28,19 @@ static void print_stats(void)
             (unsigned long long)st.unwind_complete, (unsigned long long)st.unwind_truncated,
             (unsigned long long)st.unwind_no_info, (unsigned long long)st.unwind_bad_frame,
             (unsigned long long)st.signals_foreign);
+}
+
+/*
+ * Announces the process once more at exit. At constructor time a session's events are not yet
+ * enabled for our freshly registered probes, so a program that exits before its first CPU
+ * sample would otherwise leave a trace without ltprof:process_info (and no schema version).
+ * A destructor: atexit handlers registered from a library constructor run after the dynamic
+ * linker's destructors, when the provider has already unregistered our probes. This file is
+ * linked after the provider's, so this destructor runs before the provider's.
+ */
+__attribute__((destructor)) static void announce_at_exit(void)
+{
+    tr_emit_process_info();
 }
 
 static const char *env_lookup(const char *name)

@@ -15,13 +15,7 @@
 
 #include "profile.pb-c.h"
 
-#define CHECK(expr)                                                                                \
-    do {                                                                                           \
-        if (!(expr)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);              \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 /* A growable byte buffer used as a pprof_write_fn sink. */
 struct mem_sink {

@@ -23,13 +23,7 @@
 
 #include "tracer.h"
 
-#define CHECK(expr)                                                                               \
-    do {                                                                                          \
-        if (!(expr)) {                                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);              \
-            exit(1);                                                                              \
-        }                                                                                         \
-    } while (0)
+#include "check.h"
 
 #define RATE_MIN 70.0  /* samples per CPU-second at 100 Hz: 100 +- 30 */
 #define RATE_MAX 130.0

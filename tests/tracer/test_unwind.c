@@ -21,13 +21,7 @@
 #include "unwind.h"
 #include "unwind_chain.h"
 
-#define CHECK(expr)                                                                   \
-    do {                                                                              \
-        if (!(expr)) {                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);  \
-            exit(1);                                                                  \
-        }                                                                             \
-    } while (0)
+#include "check.h"
 
 #define MAX_PCS TR_UNWIND_MAX_FRAMES
 
