@@ -24,7 +24,7 @@ struct cv_summary {
     uint64_t discarded_events;  /* events the tracer reported as lost */
     uint32_t processes;         /* processes with ltprof events */
     uint32_t traces;            /* CTF traces read (cv_convert_dir only) */
-    char cpu_engine[32];        /* engine named by ltprof:process_info */
+    char cpu_engine[32];        /* engine of the processes (ltprof:process_info), or "mixed" */
     char cpu_profile_path[4096];/* the file written, or "" */
 };
 

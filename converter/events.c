@@ -257,7 +257,7 @@ static int64_t event_pid(const bt_event *ev)
     return v && bt_value_is_signed_integer(v) ? bt_value_integer_signed_get(v) : 0;
 }
 
-static int on_process_info(struct cv_state *st, const bt_field *payload,
+static int on_process_info(struct cv_state *st, int64_t pid, const bt_field *payload,
                            const struct cv_class_cache *c, struct ltprof_error *err)
 {
     uint32_t version = (uint32_t)field_u64(member(payload, c, 0));
@@ -266,14 +266,30 @@ static int on_process_info(struct cv_state *st, const bt_field *payload,
                         "unsupported ltprof event schema version %u (this ltprof reads version "
                         "%u); convert the trace with the ltprof that recorded it",
                         version, LTPROF_SCHEMA_SUPPORTED);
+    struct cv_process *p = cv_state_process(st, pid);
+    if (!p)
+        return cv_error(err, LTPROF_ERR_NOMEM, "out of memory while reading events");
     st->seen_process_info = true;
     st->schema_version = version;
     if (!st->cpu_period_ns)
         st->cpu_period_ns = field_u64(member(payload, c, 3));
-    if (!st->summary.cpu_engine[0])
-        snprintf(st->summary.cpu_engine, sizeof(st->summary.cpu_engine), "%s",
-                 field_string(member(payload, c, 2)));
+    snprintf(p->cpu_engine, sizeof(p->cpu_engine), "%s", field_string(member(payload, c, 2)));
     return 0;
+}
+
+/* The engine all processes used, or "mixed" when they differ. */
+static void summarize_engines(struct cv_state *st)
+{
+    char *out = st->summary.cpu_engine;
+    out[0] = '\0';
+    for (size_t i = 0; i < st->processes.len; i++) {
+        const char *e = CV_VEC_AT(&st->processes, struct cv_process, i)->cpu_engine;
+        if (!e[0] || strcmp(out, e) == 0)
+            continue;
+        snprintf(out, sizeof(st->summary.cpu_engine), "%s", out[0] ? "mixed" : e);
+        if (strcmp(out, "mixed") == 0)
+            return;
+    }
 }
 
 struct sample_key {
@@ -432,9 +448,7 @@ static int on_event(struct cv_state *st, const bt_message *msg, struct ltprof_er
     switch (c->kind) {
     case EV_PROCESS_INFO:
         st->summary.ltprof_events++;
-        rc = on_process_info(st, payload, c, err);
-        if (rc == 0 && !cv_state_process(st, pid))
-            rc = LTPROF_ERR_NOMEM;
+        rc = on_process_info(st, pid, payload, c, err);
         break;
     case EV_THREAD_INFO:
         st->summary.ltprof_events++;
@@ -491,9 +505,8 @@ int cv_state_finish(struct cv_state *st, struct cv_summary *summary, struct ltpr
                       "schema version is unknown");
         goto end;
     }
-    st->summary.processes = 0;
-    for (size_t i = 0; i < st->processes.len; i++)
-        st->summary.processes++;
+    st->summary.processes = (uint32_t)st->processes.len;
+    summarize_engines(st);
     rc = cv_cpu_profile_write(st, err);
 end:
     if (summary)

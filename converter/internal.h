@@ -26,6 +26,7 @@ struct cv_module {
 /* One traced process (key: vpid). */
 struct cv_process {
     int64_t pid;
+    char cpu_engine[32]; /* from its latest ltprof:process_info (an exec replaces it) */
     struct cv_module *modules;
     size_t n_modules, cap_modules;
 };
