@@ -7,6 +7,8 @@
 #ifndef LTPROF_CLI_COMMANDS_H
 #define LTPROF_CLI_COMMANDS_H
 
+#include <stdint.h>
+
 int cli_record(int argc, char **argv);  /* record.c */
 int cli_convert(int argc, char **argv); /* convert.c */
 int cli_top(int argc, char **argv);     /* top.c */
@@ -14,5 +16,7 @@ int cli_top(int argc, char **argv);     /* top.c */
 /* Prints a conversion's summary lines to stdout (convert.c). */
 struct cv_summary;
 void cli_print_summary(const struct cv_summary *summary);
+/* A cv_progress_fn: one line on stderr about once a second during a long conversion. */
+void cli_progress(void *ctx, uint64_t events_read, double seconds);
 
 #endif

@@ -36,6 +36,13 @@ void cli_print_summary(const struct cv_summary *s)
         printf("ltprof: wrote %s\n", s->cpu_profile_path);
 }
 
+void cli_progress(void *ctx, uint64_t events_read, double seconds)
+{
+    (void)ctx;
+    fprintf(stderr, "ltprof: converting: %llu events read in %.0f s\n",
+            (unsigned long long)events_read, seconds);
+}
+
 int cli_convert(int argc, char **argv)
 {
     const char *trace_dir = NULL, *out = "ltprof-out";
@@ -65,7 +72,7 @@ int cli_convert(int argc, char **argv)
     }
     struct cv_summary summary;
     struct ltprof_error err = {{0}};
-    if (cv_convert_dir(trace_dir, out, &summary, &err) != 0) {
+    if (cv_convert_dir(trace_dir, out, &summary, cli_progress, NULL, &err) != 0) {
         fprintf(stderr, "ltprof convert: %s\n", err.message);
         return 1;
     }

@@ -162,7 +162,7 @@ int cli_record(int argc, char **argv)
     struct ltprof_error err = {{0}};
     char out_abs[PATH_MAX];
     snprintf(out_abs, sizeof(out_abs), "%.*s", (int)(strlen(trace_dir) - 4), trace_dir);
-    if (cv_convert_dir(trace_dir, out_abs, &summary, &err) != 0) {
+    if (cv_convert_dir(trace_dir, out_abs, &summary, cli_progress, NULL, &err) != 0) {
         fprintf(stderr, "ltprof record: %s\n", err.message);
         return 1;
     }

@@ -47,12 +47,15 @@ void cv_state_destroy(struct cv_state *st);
  * reference. NULL when out of memory. */
 bt_component_class_sink *cv_sink_class_create(void);
 
+/* Called about once a second during a long conversion with the events read so far. */
+typedef void (*cv_progress_fn)(void *ctx, uint64_t events_read, double seconds);
+
 /*
  * Converts every CTF trace found under `trace_dir` (recursively) into `output_dir`. Runs
  * source.ctf.fs → filter.utils.muxer → sink.ltprof.pprof in this process. Fills `summary`.
- * 0 or a negative ltprof_status with a one-line message in `err`.
+ * `progress` may be NULL. 0 or a negative ltprof_status with a one-line message in `err`.
  */
 int cv_convert_dir(const char *trace_dir, const char *output_dir, struct cv_summary *summary,
-                   struct ltprof_error *err);
+                   cv_progress_fn progress, void *progress_ctx, struct ltprof_error *err);
 
 #endif

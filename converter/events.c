@@ -125,6 +125,11 @@ static int set_thread_name(struct cv_state *st, int64_t pid, uint32_t tid, const
 
 /* ---- state lifecycle ------------------------------------------------------------------------ */
 
+uint64_t cv_state_events_read(const struct cv_state *st)
+{
+    return st->summary.events;
+}
+
 struct cv_state *cv_state_create(const char *output_dir)
 {
     struct cv_state *st = calloc(1, sizeof(*st));

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -115,7 +116,37 @@ end:
     return rc;
 }
 
-static int run_graph(const char *output_dir, struct cv_summary *summary, struct ltprof_error *err)
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs the graph a step at a time so a long conversion can report progress. Returns END on
+ * success. */
+static bt_graph_run_once_status run_steps(bt_graph *g, const struct cv_summary *summary,
+                                          cv_progress_fn progress, void *ctx)
+{
+    double start = now_s(), next = start + 1.0;
+    bt_graph_run_once_status st;
+    for (;;) {
+        st = bt_graph_run_once(g);
+        if (st == BT_GRAPH_RUN_ONCE_STATUS_AGAIN)
+            usleep(1000);
+        else if (st != BT_GRAPH_RUN_ONCE_STATUS_OK)
+            break;
+        double t = now_s();
+        if (progress && t >= next) {
+            progress(ctx, summary->events, t - start);
+            next = t + 1.0;
+        }
+    }
+    return st;
+}
+
+static int run_graph(const char *output_dir, struct cv_summary *summary, cv_progress_fn progress,
+                     void *progress_ctx, struct ltprof_error *err)
 {
     const bt_plugin *ctf = NULL, *utils = NULL;
     bt_graph *g = NULL;
@@ -167,12 +198,10 @@ static int run_graph(const char *output_dir, struct cv_summary *summary, struct 
         rc = LTPROF_ERR_INVALID;
         goto end;
     }
-    bt_graph_run_status st;
-    while ((st = bt_graph_run(g)) == BT_GRAPH_RUN_STATUS_AGAIN)
-        usleep(1000);
-    if (st != BT_GRAPH_RUN_STATUS_OK) {
+    bt_graph_run_once_status st = run_steps(g, summary, progress, progress_ctx);
+    if (st != BT_GRAPH_RUN_ONCE_STATUS_END) {
         take_bt_error(err, "failed to convert the trace");
-        rc = st == BT_GRAPH_RUN_STATUS_MEMORY_ERROR ? LTPROF_ERR_NOMEM : LTPROF_ERR_INVALID;
+        rc = st == BT_GRAPH_RUN_ONCE_STATUS_MEMORY_ERROR ? LTPROF_ERR_NOMEM : LTPROF_ERR_INVALID;
     }
 end:
     bt_graph_put_ref(g);
@@ -183,7 +212,7 @@ end:
 }
 
 int cv_convert_dir(const char *trace_dir, const char *output_dir, struct cv_summary *summary,
-                   struct ltprof_error *err)
+                   cv_progress_fn progress, void *progress_ctx, struct ltprof_error *err)
 {
     struct stat sb;
     int rc;
@@ -207,7 +236,7 @@ int cv_convert_dir(const char *trace_dir, const char *output_dir, struct cv_summ
                       "recorded, or this is not an LTTng trace folder", trace_dir);
         goto end;
     }
-    rc = run_graph(output_dir, summary, err);
+    rc = run_graph(output_dir, summary, progress, progress_ctx, err);
     summary->traces = (uint32_t)found.n;
 end:
     found_clear();

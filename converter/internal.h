@@ -103,6 +103,7 @@ int cv_index_insert(struct cv_index *ix, uint64_t hash, size_t pos,
 uint64_t cv_hash_bytes(const void *data, size_t len, uint64_t seed);
 
 /* ---- processes and threads (events.c) ------------------------------------------------------ */
+uint64_t cv_state_events_read(const struct cv_state *st);
 struct cv_process *cv_state_process(struct cv_state *st, int64_t pid);
 const char *cv_state_thread_name(const struct cv_state *st, int64_t pid, uint32_t tid);
 

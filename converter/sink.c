@@ -98,6 +98,8 @@ bt_component_class_sink_consume_method_status cv_sink_consume(bt_self_component_
             rc = cv_state_handle_message(priv->st, msgs[i], &err);
         bt_message_put_ref(msgs[i]);
     }
+    if (priv->summary_out) /* progress for cv_convert_dir; the full summary comes at the end */
+        priv->summary_out->events = cv_state_events_read(priv->st);
     if (rc != 0) {
         BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(comp, "%s", err.message);
         return rc == LTPROF_ERR_NOMEM ? BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_MEMORY_ERROR

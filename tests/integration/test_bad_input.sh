@@ -84,17 +84,17 @@ lttng destroy "$s" >/dev/null
 trace_event_counts "$IT_TMP/nolt" | sed -n 1,5p
 expect_error no-ltprof-events "$IT_TMP/nolt"
 
-step "a trace with schema_version 999 (bad_schema)"
+step "a trace with schema_version 999 (synth_trace)"
 new_session schema "$IT_TMP/schema"
 s=$SESSION
 lttng enable-event -u -s "$s" 'ltprof:*' >/dev/null
 lttng enable-event -u -s "$s" 'lttng_ust_statedump:*' >/dev/null
 lttng add-context -u -s "$s" -t vpid -t vtid >/dev/null
-run_tracked "$s" env -u LD_PRELOAD "$LTPROF_PROGRAMS/bad_schema" || fail "bad_schema failed"
+run_tracked "$s" env -u LD_PRELOAD "$LTPROF_PROGRAMS/synth_trace" 999 || fail "synth_trace failed"
 lttng destroy "$s" >/dev/null
 trace_event_counts "$IT_TMP/schema"
 run_limited 60 babeltrace2 "$IT_TMP/schema" 2>/dev/null | grep 'schema_version = 999' >/dev/null ||
-    fail "the bad_schema trace holds no process_info with schema_version 999"
+    fail "the synth_trace trace holds no process_info with schema_version 999"
 expect_error unknown-schema "$IT_TMP/schema" 'schema|version|999'
 
 step "babeltrace2 with sink.ltprof.pprof on the unknown schema"
