@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Installs what is missing, builds, and runs every test through ctest (unit tests, integration
-# tests with a real lttng-sessiond, babeltrace2 and go tool pprof, and the quick benchmark).
-# Extra arguments go to ctest, e.g. scripts/test.sh -R unwind.
+# Installs what is missing, builds, and runs every test through ctest: unit tests, integration
+# tests with a real lttng-sessiond, babeltrace2 and go tool pprof, and the quick benchmark.
+# Then builds once more with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) and
+# runs the unit tests there (integration tests preload libltprof.so into uninstrumented
+# programs, which an ASan library cannot join).
+# Extra arguments go to both ctest runs, e.g. scripts/test.sh -R unwind.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -10,3 +13,7 @@ cd "$top"
 ./scripts/build.sh
 ./scripts/sessiond.sh
 ctest --test-dir build --output-on-failure --timeout 600 "$@"
+
+echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+LTPROF_BUILD_DIR=$top/build-asan ./scripts/build.sh -DLTPROF_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+ctest --test-dir build-asan --output-on-failure --timeout 600 -LE 'integration|bench-quick' "$@"
