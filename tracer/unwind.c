@@ -157,27 +157,38 @@ static int apply_rules(struct walk *w, const struct tr_cfi_rules *rules,
  * caching when that fails, so a signal handler never waits), a reader retries nothing and
  * treats an odd or changed `seq` as a miss. Only rows without expressions are cached; the
  * table pointer in the tag drops rows from before a tr_modules_refresh().
+ * An entry fills one cache line: at 100 Hz the cache is cold at every sample, so each frame
+ * costs about one miss here instead of a binary search through the modules and the FDEs.
+ * Registers without a rule (TR_RULE_UNSPEC) are not stored; a row with more than
+ * ROW_CACHE_RULES rules (x86-64 code saves at most six registers plus the return address) or
+ * with offsets beyond 16 bits is not cached.
  */
-#define ROW_CACHE_SIZE 512 /* entries, a power of two */
+#define ROW_CACHE_BITS 10
+#define ROW_CACHE_SIZE (1u << ROW_CACHE_BITS)
+#define ROW_CACHE_RULES 7
 
 struct row_cache_entry {
     uint64_t seq;
-    uintptr_t pc;                           /* the lookup PC */
+    uintptr_t pc; /* the lookup PC */
     const struct tr_module_table *table;
     int32_t cfa_off;
-    int32_t off[TR_REG_COUNT];
     uint8_t cfa_reg;
     uint8_t ra_reg;
     uint8_t signal_frame;
-    uint8_t kind[TR_REG_COUNT];
-};
+    uint8_t n_rules;
+    struct {
+        uint8_t reg;
+        uint8_t kind;
+        int16_t val;
+    } rule[ROW_CACHE_RULES];
+} __attribute__((aligned(64)));
 
 static struct row_cache_entry g_row_cache[ROW_CACHE_SIZE];
 bool tr_unwind_row_cache_off;
 
 static struct row_cache_entry *cache_slot(uintptr_t pc)
 {
-    return &g_row_cache[(pc * 0x9e3779b97f4a7c15ull) >> 55 & (ROW_CACHE_SIZE - 1)];
+    return &g_row_cache[(pc * 0x9e3779b97f4a7c15ull) >> (64 - ROW_CACHE_BITS)];
 }
 
 static bool cache_get(const struct walk *w, uintptr_t pc, struct tr_cfi_rules *rules,
@@ -191,46 +202,66 @@ static bool cache_get(const struct walk *w, uintptr_t pc, struct tr_cfi_rules *r
     memcpy(&copy, e, sizeof(copy));
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq || copy.pc != pc ||
-        copy.table != w->table)
+        copy.table != w->table || copy.n_rules > ROW_CACHE_RULES)
         return false;
     rules->cfa_kind = TR_CFA_REG;
     rules->cfa_reg = copy.cfa_reg;
     rules->cfa_val = copy.cfa_off;
-    for (int r = 0; r < TR_REG_COUNT; r++) {
-        rules->kind[r] = copy.kind[r];
-        rules->val[r] = copy.off[r];
+    memset(rules->kind, TR_RULE_UNSPEC, sizeof(rules->kind));
+    for (unsigned i = 0; i < copy.n_rules; i++) {
+        if (copy.rule[i].reg >= TR_REG_COUNT)
+            return false;
+        rules->kind[copy.rule[i].reg] = copy.rule[i].kind;
+        rules->val[copy.rule[i].reg] = copy.rule[i].val;
     }
     cie->ra_reg = copy.ra_reg;
     cie->signal_frame = copy.signal_frame;
     return true;
 }
 
+/* Packs a row into `e`; false when it does not fit an entry. */
+static bool cache_pack(struct row_cache_entry *e, const struct tr_cfi_rules *rules)
+{
+    unsigned n = 0;
+    if (rules->cfa_kind != TR_CFA_REG || rules->cfa_val != (int32_t)rules->cfa_val)
+        return false;
+    for (unsigned r = 0; r < TR_REG_COUNT; r++) {
+        uint8_t k = rules->kind[r]; /* val is only meaningful (and set) for some kinds */
+        int64_t v = k >= TR_RULE_OFFSET ? rules->val[r] : 0;
+        if (k == TR_RULE_UNSPEC)
+            continue;
+        if (k == TR_RULE_EXPR || k == TR_RULE_VAL_EXPR || v != (int16_t)v ||
+            n == ROW_CACHE_RULES)
+            return false;
+        e->rule[n].reg = (uint8_t)r;
+        e->rule[n].kind = k;
+        e->rule[n].val = (int16_t)v;
+        n++;
+    }
+    e->n_rules = (uint8_t)n;
+    e->cfa_reg = rules->cfa_reg;
+    e->cfa_off = (int32_t)rules->cfa_val;
+    return true;
+}
+
 static void cache_put(const struct walk *w, uintptr_t pc, const struct tr_cfi_rules *rules,
                       const struct tr_cie *cie)
 {
-    struct row_cache_entry *e = cache_slot(pc);
+    struct row_cache_entry *e = cache_slot(pc), packed;
     uint64_t seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
 
-    if (rules->cfa_kind != TR_CFA_REG || rules->cfa_val != (int32_t)rules->cfa_val)
+    if (!cache_pack(&packed, rules))
         return;
-    for (int r = 0; r < TR_REG_COUNT; r++) {
-        uint8_t k = rules->kind[r]; /* val is only meaningful (and set) for some kinds */
-        if (k == TR_RULE_EXPR || k == TR_RULE_VAL_EXPR ||
-            (k >= TR_RULE_OFFSET && rules->val[r] != (int32_t)rules->val[r]))
-            return;
-    }
     if ((seq & 1) || !__atomic_compare_exchange_n(&e->seq, &seq, seq + 1, false,
                                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return; /* another writer, perhaps the code this handler interrupted */
     __atomic_thread_fence(__ATOMIC_RELEASE);
     e->pc = pc;
     e->table = w->table;
-    e->cfa_reg = rules->cfa_reg;
-    e->cfa_off = (int32_t)rules->cfa_val;
-    for (int r = 0; r < TR_REG_COUNT; r++) {
-        e->kind[r] = rules->kind[r];
-        e->off[r] = rules->kind[r] >= TR_RULE_OFFSET ? (int32_t)rules->val[r] : 0;
-    }
+    e->cfa_reg = packed.cfa_reg;
+    e->cfa_off = packed.cfa_off;
+    e->n_rules = packed.n_rules;
+    memcpy(e->rule, packed.rule, sizeof(e->rule));
     e->ra_reg = (uint8_t)cie->ra_reg;
     e->signal_frame = cie->signal_frame;
     __atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
@@ -260,12 +291,14 @@ static int step(struct walk *w)
     int budget = MAX_CFA_INSNS;
     uint64_t pc = w->regs.reg[TR_REG_RIP];
     uintptr_t lookup = w->exact_pc ? pc : pc - 1;
-    const struct tr_module *m = tr_modules_find(w->table, lookup);
     bool first = w->first;
 
     w->first = false;
-    if (m != NULL && !tr_unwind_row_cache_off && cache_get(w, lookup, &rules, &cie))
+    /* The cache first: a hit needs neither the module nor the FDE search. Only PCs inside a
+     * module of this table are ever cached. */
+    if (!tr_unwind_row_cache_off && cache_get(w, lookup, &rules, &cie))
         return apply_rules(w, &rules, &cie, &budget);
+    const struct tr_module *m = tr_modules_find(w->table, lookup);
     if (m == NULL || tr_cfi_find(m, lookup, &cie, &fde) != 0)
         return first ? step_leaf_heuristic(w) : TR_UNWIND_NO_INFO;
     /* Only the rule kinds need a start value (TR_RULE_UNSPEC); the CIE defines the CFA. */
