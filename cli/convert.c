@@ -27,8 +27,10 @@ void cli_print_summary(const struct cv_summary *s)
            (unsigned long long)s->events, s->traces, (unsigned long long)s->cpu_samples,
            s->cpu_engine[0] ? s->cpu_engine : "unknown", complete);
     if (s->cpu_samples == 0)
-        printf("ltprof: note: no CPU samples: the program used less CPU than one sampling period "
-               "per thread (10 ms at 100 Hz); the profile is empty\n");
+        printf("ltprof: note: no CPU samples, the profile is empty: the program used less CPU "
+               "than one sampling period per thread (10 ms at 100 Hz), or it did its work in "
+               "child processes, which `ltprof record` does not follow (record the child's "
+               "command itself)\n");
     if (s->discarded_events)
         printf("ltprof: warning: the tracer lost %llu events; use larger buffers or a lower "
                "rate\n", (unsigned long long)s->discarded_events);
