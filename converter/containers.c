@@ -1,14 +1,51 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Small containers for the converter (converter/internal.h): a growable array and an
- * open-addressing index of positions into it, so aggregation stays O(1) per event.
+ * Small containers for the converter (converter/internal.h): the allocation shim with its
+ * fault-injection hook, a growable array and an open-addressing index of positions into it,
+ * so aggregation stays O(1) per event.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+long cv_alloc_fail_countdown;
+long cv_alloc_count;
+
+/* True when the test hook says this allocation must fail. */
+static bool alloc_fails(void)
+{
+    cv_alloc_count++;
+    return cv_alloc_fail_countdown > 0 && --cv_alloc_fail_countdown == 0;
+}
+
+void *cv_malloc(size_t size)
+{
+    return alloc_fails() ? NULL : malloc(size);
+}
+
+void *cv_calloc(size_t n, size_t size)
+{
+    return alloc_fails() ? NULL : calloc(n, size);
+}
+
+void *cv_realloc(void *p, size_t size)
+{
+    return alloc_fails() ? NULL : realloc(p, size);
+}
+
+char *cv_strdup(const char *s)
+{
+    return alloc_fails() ? NULL : strdup(s);
+}
+
+char *cv_strndup(const char *s, size_t n)
+{
+    return alloc_fails() ? NULL : strndup(s, n);
+}
 
 void cv_vec_init(struct cv_vec *v, size_t elem)
 {
@@ -31,7 +68,7 @@ static int vec_reserve(struct cv_vec *v, size_t extra)
     size_t cap = v->cap ? v->cap : 16;
     while (cap < v->len + extra)
         cap *= 2;
-    void *items = realloc(v->items, cap * v->elem);
+    void *items = cv_realloc(v->items, cap * v->elem);
     if (!items)
         return -1;
     v->items = items;
@@ -97,7 +134,7 @@ int cv_index_insert(struct cv_index *ix, uint64_t hash, size_t pos,
     /* Keep the load factor under 1/2 so probe chains stay short. */
     if ((ix->used + 1) * 2 > ix->cap) {
         size_t cap = ix->cap ? ix->cap * 2 : 64;
-        uint32_t *slots = calloc(cap, sizeof(*slots));
+        uint32_t *slots = cv_calloc(cap, sizeof(*slots));
         if (!slots)
             return LTPROF_ERR_NOMEM;
         for (size_t i = 0; i < ix->cap; i++)

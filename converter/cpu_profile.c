@@ -36,8 +36,8 @@ static int proc_syms_init(struct proc_syms *ps, const struct cv_process *p)
     memset(ps, 0, sizeof(*ps));
     ps->proc = p;
     ps->sym = sym_session_create();
-    ps->mods = calloc(p->n_modules + 1, sizeof(*ps->mods));
-    ps->mapping_ids = calloc(p->n_modules + 1, sizeof(*ps->mapping_ids));
+    ps->mods = cv_calloc(p->n_modules + 1, sizeof(*ps->mods));
+    ps->mapping_ids = cv_calloc(p->n_modules + 1, sizeof(*ps->mapping_ids));
     if (!ps->sym || !ps->mods || !ps->mapping_ids)
         return LTPROF_ERR_NOMEM;
     for (size_t i = 0; i < p->n_modules; i++) {

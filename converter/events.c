@@ -101,7 +101,7 @@ static int set_thread_name(struct cv_state *st, int64_t pid, uint32_t tid, const
     struct thread_key k = {st, pid, tid};
     uint64_t h = thread_hash(pid, tid);
     size_t pos = cv_index_find(&st->thread_index, h, thread_eq, &k);
-    char *copy = strdup(name);
+    char *copy = cv_strdup(name);
     if (!copy)
         return LTPROF_ERR_NOMEM;
     if (pos != SIZE_MAX) {
@@ -132,10 +132,10 @@ uint64_t cv_state_events_read(const struct cv_state *st)
 
 struct cv_state *cv_state_create(const char *output_dir)
 {
-    struct cv_state *st = calloc(1, sizeof(*st));
+    struct cv_state *st = cv_calloc(1, sizeof(*st));
     if (!st)
         return NULL;
-    st->output_dir = strdup(output_dir);
+    st->output_dir = cv_strdup(output_dir);
     if (!st->output_dir) {
         free(st);
         return NULL;
@@ -193,7 +193,7 @@ static struct cv_class_cache *class_cache(struct cv_state *st, const bt_event_cl
             return &st->classes[i];
     if (st->n_classes == st->cap_classes) {
         size_t cap = st->cap_classes ? st->cap_classes * 2 : 32;
-        struct cv_class_cache *c = realloc(st->classes, cap * sizeof(*c));
+        struct cv_class_cache *c = cv_realloc(st->classes, cap * sizeof(*c));
         if (!c)
             return NULL;
         st->classes = c;
@@ -384,7 +384,7 @@ static int on_bin_info(struct cv_state *st, int64_t pid, const bt_field *payload
     if (!m) {
         if (p->n_modules == p->cap_modules) {
             size_t cap = p->cap_modules ? p->cap_modules * 2 : 16;
-            struct cv_module *mods = realloc(p->modules, cap * sizeof(*mods));
+            struct cv_module *mods = cv_realloc(p->modules, cap * sizeof(*mods));
             if (!mods)
                 return LTPROF_ERR_NOMEM;
             p->modules = mods;
@@ -393,7 +393,7 @@ static int on_bin_info(struct cv_state *st, int64_t pid, const bt_field *payload
         m = &p->modules[p->n_modules++];
         memset(m, 0, sizeof(*m));
     }
-    char *copy = strdup(path);
+    char *copy = cv_strdup(path);
     if (!copy)
         return LTPROF_ERR_NOMEM;
     free(m->path);

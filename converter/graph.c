@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 static struct {
     char **dirs;
     size_t n, cap;
+    bool nomem; /* collect() ran out of memory (nftw's errno would be stale) */
 } found;
 
 static int collect(const char *path, const struct stat *sb, int type, struct FTW *ftw)
@@ -32,15 +34,19 @@ static int collect(const char *path, const struct stat *sb, int type, struct FTW
         return 0;
     if (found.n == found.cap) {
         size_t cap = found.cap ? found.cap * 2 : 8;
-        char **d = realloc(found.dirs, cap * sizeof(*d));
-        if (!d)
+        char **d = cv_realloc(found.dirs, cap * sizeof(*d));
+        if (!d) {
+            found.nomem = true;
             return -1;
+        }
         found.dirs = d;
         found.cap = cap;
     }
-    char *dir = strndup(path, ftw->base ? (size_t)ftw->base - 1 : 0);
-    if (!dir)
+    char *dir = cv_strndup(path, ftw->base ? (size_t)ftw->base - 1 : 0);
+    if (!dir) {
+        found.nomem = true;
         return -1;
+    }
     found.dirs[found.n++] = dir;
     return 0;
 }
@@ -226,6 +232,10 @@ int cv_convert_dir(const char *trace_dir, const char *output_dir, struct cv_summ
                         "CTF trace (the one holding `metadata`, or any folder above it)", trace_dir);
     found_clear();
     if (nftw(trace_dir, collect, 16, FTW_PHYS) != 0) {
+        if (found.nomem) {
+            rc = cv_error(err, LTPROF_ERR_NOMEM, "out of memory while looking for traces");
+            goto end;
+        }
         rc = cv_error(err, LTPROF_ERR_IO, "cannot read trace folder \"%s\": %s", trace_dir,
                       strerror(errno));
         goto end;

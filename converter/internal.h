@@ -83,6 +83,18 @@ struct cv_state {
     struct cv_summary summary;
 };
 
+/* ---- allocation (containers.c) -------------------------------------------------------------- */
+/* Every allocation of the converter goes through these, so a test can fail the Nth one. */
+void *cv_malloc(size_t size);
+void *cv_calloc(size_t n, size_t size);
+void *cv_realloc(void *p, size_t size);
+char *cv_strdup(const char *s);
+char *cv_strndup(const char *s, size_t n);
+/* Test hook: when positive, counts down at each allocation and fails the one that reaches 0. */
+extern long cv_alloc_fail_countdown;
+/* Test hook: allocations made so far (to know how many failure points to try). */
+extern long cv_alloc_count;
+
 /* ---- small containers (containers.c) ------------------------------------------------------- */
 void cv_vec_init(struct cv_vec *v, size_t elem);
 void cv_vec_fini(struct cv_vec *v);

@@ -34,17 +34,20 @@ cv_sink_init(bt_self_component_sink *self, bt_self_component_sink_configuration 
         }
         path = bt_value_string_get(v);
     }
-    struct sink_priv *priv = calloc(1, sizeof(*priv));
+    struct sink_priv *priv = cv_calloc(1, sizeof(*priv));
     if (!priv || !(priv->st = cv_state_create(path))) {
         free(priv);
-        return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR;
+        goto nomem;
     }
     priv->summary_out = init_data;
     bt_self_component_set_data(comp, priv);
     if (bt_self_component_sink_add_input_port(self, "in", NULL, NULL) !=
         BT_SELF_COMPONENT_ADD_PORT_STATUS_OK)
-        return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR;
+        goto nomem;
     return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_OK;
+nomem:
+    BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(comp, "out of memory");
+    return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR;
 }
 
 bt_component_class_sink_graph_is_configured_method_status
