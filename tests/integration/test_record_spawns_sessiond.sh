@@ -7,8 +7,8 @@
 source "$(dirname "$0")/lib.sh"
 
 require_built
-if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null; then
-    echo "SKIP: needs root and unshare"
+if [ "$(id -u)" -ne 0 ] || ! unshare -m --propagation private true 2>/dev/null; then
+    echo "SKIP: needs root and a private mount namespace (unshare -m)"
     exit 77
 fi
 
