@@ -8,6 +8,7 @@
 #define LTPROF_GOTRACE_INTERNAL_H
 
 #include "gotrace_writer.h"
+#include "internal.h" /* cv_malloc, cv_realloc, cv_hash_bytes */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -59,16 +60,10 @@ struct gt_tables {
     size_t npcs, pcs_cap;
 };
 
-/* Memory of the whole module (a failure hook for tests: gotrace_alloc_fail_countdown). */
-void *gt_malloc(size_t size);
-void *gt_realloc(void *p, size_t size);
-void gt_free(void *p);
-
 /* Byte buffers and uvarints. */
 int gt_buf_reserve(struct gt_buf *b, size_t extra);
 size_t gt_uvarint_put(uint8_t *out, uint64_t v); /* writes ≤ 10 bytes, returns the count */
 size_t gt_uvarint_len(uint64_t v);
-uint64_t gt_hash_bytes(const void *data, size_t len, uint64_t seed);
 
 /* Tables. Intern functions return 0 or a negative ltprof_status; ids go to *id. */
 void gt_tables_fini(struct gt_tables *t);

@@ -2,7 +2,8 @@
 /*
  * gotrace tables: the string and stack dictionaries of a Go execution trace (interned, written
  * at the end of the file) and the PC table that keeps every PC bound to one (function, file,
- * line), inventing fake PCs when needed. Also the module's allocator and uvarint helpers.
+ * line), inventing fake PCs when needed. Also uvarint helpers. Memory comes from the converter's
+ * allocation shim (cv_malloc, internal.h), whose test hook fails the Nth allocation.
  * Face: gotrace_writer.h; shared internals: gotrace_internal.h. Single-threaded.
  */
 #include "gotrace_internal.h"
@@ -12,28 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-long gotrace_alloc_fail_countdown;
-
-static bool alloc_should_fail(void)
-{
-    return gotrace_alloc_fail_countdown > 0 && --gotrace_alloc_fail_countdown == 0;
-}
-
-void *gt_malloc(size_t size)
-{
-    return alloc_should_fail() ? NULL : malloc(size);
-}
-
-void *gt_realloc(void *p, size_t size)
-{
-    return alloc_should_fail() ? NULL : realloc(p, size);
-}
-
-void gt_free(void *p)
-{
-    free(p);
-}
-
 int gt_buf_reserve(struct gt_buf *b, size_t extra)
 {
     if (b->len + extra <= b->cap)
@@ -41,7 +20,7 @@ int gt_buf_reserve(struct gt_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + extra)
         cap *= 2;
-    uint8_t *data = gt_realloc(b->data, cap);
+    uint8_t *data = cv_realloc(b->data, cap);
     if (!data)
         return LTPROF_ERR_NOMEM;
     b->data = data;
@@ -70,28 +49,13 @@ size_t gt_uvarint_len(uint64_t v)
     return n;
 }
 
-/* FNV-1a, 64 bits, with a final mix so the low bits (used as table slots) are spread well. */
-uint64_t gt_hash_bytes(const void *data, size_t len, uint64_t seed)
-{
-    const uint8_t *p = data;
-    uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h;
-}
-
 /* ---- open-addressing index over an entry array ------------------------------------------ */
 
 /* Re-insert every entry's hash into a table twice as large. `hash_of(i)` gives entry i's hash. */
 static int index_grow(struct gt_index *ix, size_t count, const void *entries, size_t stride)
 {
     size_t cap = ix->cap ? ix->cap * 2 : 64;
-    uint32_t *slots = gt_malloc(cap * sizeof(*slots));
+    uint32_t *slots = cv_malloc(cap * sizeof(*slots));
     if (!slots)
         return LTPROF_ERR_NOMEM;
     memset(slots, 0, cap * sizeof(*slots));
@@ -103,7 +67,7 @@ static int index_grow(struct gt_index *ix, size_t count, const void *entries, si
             s = (s + 1) & (cap - 1);
         slots[s] = (uint32_t)(i + 1);
     }
-    gt_free(ix->slots);
+    free(ix->slots);
     ix->slots = slots;
     ix->cap = cap;
     return LTPROF_OK;
@@ -115,7 +79,7 @@ static int array_grow(void **array, size_t *cap, size_t count, size_t elem)
     if (count < *cap)
         return LTPROF_OK;
     size_t ncap = *cap ? *cap * 2 : 64;
-    void *p = gt_realloc(*array, ncap * elem);
+    void *p = cv_realloc(*array, ncap * elem);
     if (!p)
         return LTPROF_ERR_NOMEM;
     *array = p;
@@ -137,7 +101,7 @@ int gt_string_intern(struct gt_tables *t, const char *s, uint64_t *id, bool *tru
         s += len - GOTRACE_STRING_MAX_BYTES;
         len = GOTRACE_STRING_MAX_BYTES;
     }
-    uint64_t h = gt_hash_bytes(s, len, 0);
+    uint64_t h = cv_hash_bytes(s, len, 0);
     size_t slot = 0;
     if (t->string_index.cap) {
         for (slot = h & (t->string_index.cap - 1); t->string_index.slots[slot];
@@ -151,7 +115,7 @@ int gt_string_intern(struct gt_tables *t, const char *s, uint64_t *id, bool *tru
     }
     if (t->nstrings >= UINT32_MAX - 1)
         return LTPROF_ERR_INVALID;
-    char *copy = gt_malloc(len);
+    char *copy = cv_malloc(len);
     if (!copy)
         return LTPROF_ERR_NOMEM;
     memcpy(copy, s, len);
@@ -159,7 +123,7 @@ int gt_string_intern(struct gt_tables *t, const char *s, uint64_t *id, bool *tru
     if (rc == 0 && (t->nstrings + 1) * 2 > t->string_index.cap)
         rc = index_grow(&t->string_index, t->nstrings, t->strings, sizeof(*t->strings));
     if (rc) {
-        gt_free(copy);
+        free(copy);
         return rc;
     }
     t->strings[t->nstrings] = (struct gt_string){.hash = h, .data = copy, .len = len};
@@ -177,7 +141,7 @@ int gt_string_intern(struct gt_tables *t, const char *s, uint64_t *id, bool *tru
 
 static struct gt_pc *pc_slot(const struct gt_tables *t, uint64_t pc)
 {
-    uint64_t h = gt_hash_bytes(&pc, sizeof(pc), 1);
+    uint64_t h = cv_hash_bytes(&pc, sizeof(pc), 1);
     size_t s = h & (t->pcs_cap - 1);
     while (t->pcs[s].pc && t->pcs[s].pc != pc)
         s = (s + 1) & (t->pcs_cap - 1);
@@ -189,7 +153,7 @@ static int pcs_grow(struct gt_tables *t)
     size_t cap = t->pcs_cap ? t->pcs_cap * 2 : 256;
     struct gt_pc *old = t->pcs;
     size_t old_cap = t->pcs_cap;
-    struct gt_pc *pcs = gt_malloc(cap * sizeof(*pcs));
+    struct gt_pc *pcs = cv_malloc(cap * sizeof(*pcs));
     if (!pcs)
         return LTPROF_ERR_NOMEM;
     memset(pcs, 0, cap * sizeof(*pcs));
@@ -198,7 +162,7 @@ static int pcs_grow(struct gt_tables *t)
     for (size_t i = 0; i < old_cap; i++)
         if (old[i].pc)
             *pc_slot(t, old[i].pc) = old[i];
-    gt_free(old);
+    free(old);
     return LTPROF_OK;
 }
 
@@ -219,11 +183,11 @@ static int pc_resolve(struct gt_tables *t, uint64_t pc, uint64_t fn, uint64_t fi
             return rc;
     }
     uint64_t key[3] = {fn, file, line};
-    uint64_t step = (gt_hash_bytes(key, sizeof(key), 3) | 1) & FAKE_PC_MASK;
+    uint64_t step = (cv_hash_bytes(key, sizeof(key), 3) | 1) & FAKE_PC_MASK;
     uint64_t cand = pc;
     *fake = (pc == 0);
     if (pc == 0)
-        cand = FAKE_PC_BASE | (gt_hash_bytes(key, sizeof(key), 2) & FAKE_PC_MASK);
+        cand = FAKE_PC_BASE | (cv_hash_bytes(key, sizeof(key), 2) & FAKE_PC_MASK);
     for (;;) {
         struct gt_pc *e = pc_slot(t, cand);
         if (!e->pc) {
@@ -236,7 +200,7 @@ static int pc_resolve(struct gt_tables *t, uint64_t pc, uint64_t fn, uint64_t fi
         /* taken by another frame: move on in the fake range */
         if (!*fake) {
             *fake = true;
-            cand = FAKE_PC_BASE | (gt_hash_bytes(key, sizeof(key), 2) & FAKE_PC_MASK);
+            cand = FAKE_PC_BASE | (cv_hash_bytes(key, sizeof(key), 2) & FAKE_PC_MASK);
         } else {
             cand = FAKE_PC_BASE | ((cand + step) & FAKE_PC_MASK);
         }
@@ -290,7 +254,7 @@ int gt_stack_intern(struct gt_tables *t, const struct gotrace_frame *frames, siz
     memcpy(enc + len, fb, used);
     len += used;
 
-    uint64_t h = gt_hash_bytes(enc, len, 7);
+    uint64_t h = cv_hash_bytes(enc, len, 7);
     size_t slot;
     if (t->stack_index.cap) {
         for (slot = h & (t->stack_index.cap - 1); t->stack_index.slots[slot];
@@ -304,7 +268,7 @@ int gt_stack_intern(struct gt_tables *t, const struct gotrace_frame *frames, siz
     }
     if (t->nstacks >= UINT32_MAX - 1)
         return LTPROF_ERR_INVALID;
-    uint8_t *copy = gt_malloc(len);
+    uint8_t *copy = cv_malloc(len);
     if (!copy)
         return LTPROF_ERR_NOMEM;
     memcpy(copy, enc, len);
@@ -312,7 +276,7 @@ int gt_stack_intern(struct gt_tables *t, const struct gotrace_frame *frames, siz
     if (rc == 0 && (t->nstacks + 1) * 2 > t->stack_index.cap)
         rc = index_grow(&t->stack_index, t->nstacks, t->stacks, sizeof(*t->stacks));
     if (rc) {
-        gt_free(copy);
+        free(copy);
         return rc;
     }
     t->stacks[t->nstacks] = (struct gt_stack){.hash = h, .enc = copy, .len = len};
@@ -368,13 +332,13 @@ int gt_tables_write(const struct gt_tables *t, struct gt_buf *out,
 void gt_tables_fini(struct gt_tables *t)
 {
     for (size_t i = 0; i < t->nstrings; i++)
-        gt_free(t->strings[i].data);
+        free(t->strings[i].data);
     for (size_t i = 0; i < t->nstacks; i++)
-        gt_free(t->stacks[i].enc);
-    gt_free(t->strings);
-    gt_free(t->string_index.slots);
-    gt_free(t->stacks);
-    gt_free(t->stack_index.slots);
-    gt_free(t->pcs);
+        free(t->stacks[i].enc);
+    free(t->strings);
+    free(t->string_index.slots);
+    free(t->stacks);
+    free(t->stack_index.slots);
+    free(t->pcs);
     memset(t, 0, sizeof(*t));
 }

@@ -10,6 +10,7 @@
 
 #include "ltprof/ltprof.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -105,7 +106,7 @@ static struct proc *proc_get(struct gotrace_writer *w, uint64_t p, int *rc)
             size_t n = w->nprocs ? w->nprocs : 8;
             while (n <= p)
                 n *= 2;
-            struct proc **procs = gt_realloc(w->procs, n * sizeof(*procs));
+            struct proc **procs = cv_realloc(w->procs, n * sizeof(*procs));
             if (!procs) {
                 *rc = LTPROF_ERR_NOMEM;
                 return NULL;
@@ -120,7 +121,7 @@ static struct proc *proc_get(struct gotrace_writer *w, uint64_t p, int *rc)
         return NULL;
     }
     if (!*slot) {
-        *slot = gt_malloc(sizeof(**slot));
+        *slot = cv_malloc(sizeof(**slot));
         if (!*slot) {
             *rc = LTPROF_ERR_NOMEM;
             return NULL;
@@ -134,7 +135,7 @@ static struct proc *proc_get(struct gotrace_writer *w, uint64_t p, int *rc)
 
 static struct gclock *gclock_slot(struct gclock *tab, size_t cap, uint64_t g)
 {
-    size_t s = gt_hash_bytes(&g, sizeof(g), 5) & (cap - 1);
+    size_t s = cv_hash_bytes(&g, sizeof(g), 5) & (cap - 1);
     while (tab[s].g && tab[s].g != g)
         s = (s + 1) & (cap - 1);
     return &tab[s];
@@ -145,14 +146,14 @@ static struct gclock *gclock_get(struct gotrace_writer *w, uint64_t g)
 {
     if ((w->ngclocks + 1) * 2 > w->gclocks_cap) {
         size_t cap = w->gclocks_cap ? w->gclocks_cap * 2 : 64;
-        struct gclock *tab = gt_malloc(cap * sizeof(*tab));
+        struct gclock *tab = cv_malloc(cap * sizeof(*tab));
         if (!tab)
             return NULL;
         memset(tab, 0, cap * sizeof(*tab));
         for (size_t i = 0; i < w->gclocks_cap; i++)
             if (w->gclocks[i].g)
                 *gclock_slot(tab, cap, w->gclocks[i].g) = w->gclocks[i];
-        gt_free(w->gclocks);
+        free(w->gclocks);
         w->gclocks = tab;
         w->gclocks_cap = cap;
     }
@@ -279,7 +280,7 @@ struct gotrace_writer *gotrace_writer_create(gotrace_write_fn write, void *ctx)
 {
     static const char header[16] = "go 1.19 trace\0\0";
     struct gotrace_writer *w;
-    if (!write || !(w = gt_malloc(sizeof(*w))))
+    if (!write || !(w = cv_malloc(sizeof(*w))))
         return NULL;
     memset(w, 0, sizeof(*w));
     w->write = write;
@@ -297,17 +298,17 @@ void gotrace_writer_destroy(struct gotrace_writer *w)
         return;
     for (size_t i = 0; i < w->nprocs; i++) {
         if (w->procs[i])
-            gt_free(w->procs[i]->batch.data);
-        gt_free(w->procs[i]);
+            free(w->procs[i]->batch.data);
+        free(w->procs[i]);
     }
     if (w->no_p)
-        gt_free(w->no_p->batch.data);
-    gt_free(w->no_p);
-    gt_free(w->procs);
-    gt_free(w->gclocks);
-    gt_free(w->samples.data);
+        free(w->no_p->batch.data);
+    free(w->no_p);
+    free(w->procs);
+    free(w->gclocks);
+    free(w->samples.data);
     gt_tables_fini(&w->tables);
-    gt_free(w);
+    free(w);
 }
 
 void gotrace_writer_clamp_causality(struct gotrace_writer *w, bool on)
@@ -398,7 +399,7 @@ int gotrace_writer_finish(struct gotrace_writer *w)
         goto end;
     rc = out_write(w, out.data, out.len);
 end:
-    gt_free(out.data);
+    free(out.data);
     if (rc)
         w->err = rc;
     return rc;

@@ -158,10 +158,4 @@ int gotrace_user_region(struct gotrace_writer *w, uint64_t p, uint64_t ts, uint6
 int gotrace_user_log(struct gotrace_writer *w, uint64_t p, uint64_t ts, uint64_t task,
                      uint64_t key_str, uint64_t stk, const char *message);
 
-/*
- * Test hook: when positive, counts down at each allocation of this module and fails the one
- * that reaches 0 (returning LTPROF_ERR_NOMEM through the API). Not for production use.
- */
-extern long gotrace_alloc_fail_countdown;
-
 #endif

@@ -7,6 +7,7 @@
  */
 #include "check.h"
 #include "gotrace_writer.h"
+#include "internal.h" /* cv_alloc_fail_countdown */
 #include "ltprof/ltprof.h"
 
 #include <stdint.h>
@@ -461,10 +462,10 @@ static void limits_nomem(void)
     int failures = 0;
     for (long k = 1;; k++) {
         struct membuf m = {0};
-        gotrace_alloc_fail_countdown = k;
+        cv_alloc_fail_countdown = k;
         int rc = nomem_scenario(&m);
-        long left = gotrace_alloc_fail_countdown;
-        gotrace_alloc_fail_countdown = 0;
+        long left = cv_alloc_fail_countdown;
+        cv_alloc_fail_countdown = 0;
         free(m.data);
         if (rc == 0) {
             CHECK(left > 0); /* success only once the failure point is past the last allocation */
