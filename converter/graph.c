@@ -246,6 +246,12 @@ int cv_convert_dir(const char *trace_dir, const char *output_dir, struct cv_summ
                       "recorded, or this is not an LTTng trace folder", trace_dir);
         goto end;
     }
+    for (size_t i = 0; i < found.n; i++) {
+        char meta[4096];
+        snprintf(meta, sizeof(meta), "%s/metadata", found.dirs[i]);
+        if ((rc = cv_check_metadata(meta, err)) != 0)
+            goto end;
+    }
     rc = run_graph(output_dir, summary, progress, progress_ctx, err);
     summary->traces = (uint32_t)found.n;
 end:

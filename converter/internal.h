@@ -123,6 +123,11 @@ const char *cv_state_thread_name(const struct cv_state *st, int64_t pid, uint32_
 /* Writes <output_dir>/cpu.pb.gz from the aggregated samples. 0 or negative status + err. */
 int cv_cpu_profile_write(struct cv_state *st, struct ltprof_error *err);
 
+/* ---- trace files (ctf_check.c) ------------------------------------------------------------- */
+/* Checks that the packets of a packetized CTF metadata file are whole (babeltrace2 2.0.4 hangs on
+ * a cut one). 0, or a negative status with a one-line message. Text metadata passes as is. */
+int cv_check_metadata(const char *path, struct ltprof_error *err);
+
 /* A short text for an ltprof_status (the converter does not link libltprof.so). */
 const char *cv_status_text(int status);
 
