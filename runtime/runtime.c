@@ -54,6 +54,9 @@ __attribute__((constructor)) static void rt_start(void)
 
     rt_config_load(&runtime_config, env_lookup, stderr);
     rt_log_set_level(runtime_config.log_level);
+    /* The unwinder's module table, for stacks in normal context even without CPU sampling. */
+    if (tr_modules_refresh() != 0)
+        RT_LOG(RT_LOG_WARN, "runtime", "cannot list the loaded modules: stacks will be empty");
 
     if (runtime_config.cpu_hz > 0) {
         struct tr_sampler_config sc = {

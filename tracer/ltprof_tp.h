@@ -18,7 +18,9 @@
 #include <stdint.h>
 #include <lttng/tracepoint.h>
 
-/* Version of the event schema below; recorded by ltprof:process_info in every trace. */
+/* Version of the event schema below; recorded by ltprof:process_info in every trace. New
+ * events alone do not change it (older converters skip events they do not know); a change to
+ * an existing event's fields or meaning does. */
 #define LTPROF_SCHEMA_VERSION 1
 
 /* ---- process and threads ------------------------------------------------------------------ */
@@ -66,6 +68,55 @@ LTTNG_UST_TRACEPOINT_EVENT(ltprof, cpu_sample,
         lttng_ust_field_integer(uint32_t, tid, tid)
         lttng_ust_field_integer(uint64_t, weight_ns, weight_ns)
         lttng_ust_field_integer(uint8_t, unwind_status, unwind_status)
+        lttng_ust_field_sequence_hex(uint64_t, stack, pcs, uint16_t, npcs)))
+
+/* ---- user annotations (Go's runtime/trace: tasks, regions, logs) ------------------------ */
+
+/*
+ * ltprof_task_create(): a new task `task_id` of kind `type`, inside task `parent_id` (0: none),
+ * created by thread `tid` at `stack` (the caller of ltprof_task_create first).
+ * Emitted by runtime/annotations.c; read by the Go trace converter.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, task_create,
+    LTTNG_UST_TP_ARGS(uint64_t, task_id, uint64_t, parent_id, const char *, type, uint32_t, tid,
+                      const uint64_t *, pcs, uint16_t, npcs),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, task_id, task_id)
+        lttng_ust_field_integer(uint64_t, parent_id, parent_id)
+        lttng_ust_field_string(type, type)
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_sequence_hex(uint64_t, stack, pcs, uint16_t, npcs)))
+
+/* ltprof_task_end(). Emitted by runtime/annotations.c. */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, task_end,
+    LTTNG_UST_TP_ARGS(uint64_t, task_id, uint32_t, tid, const uint64_t *, pcs, uint16_t, npcs),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, task_id, task_id)
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_sequence_hex(uint64_t, stack, pcs, uint16_t, npcs)))
+
+/* ltprof_region_begin() (mode 0) and ltprof_region_end() (mode 1) of a region of kind `type`
+ * in task `task_id` (0: none). Emitted by runtime/annotations.c. */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, region,
+    LTTNG_UST_TP_ARGS(uint64_t, task_id, uint8_t, mode, const char *, type, uint32_t, tid,
+                      const uint64_t *, pcs, uint16_t, npcs),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, task_id, task_id)
+        lttng_ust_field_integer(uint8_t, mode, mode)
+        lttng_ust_field_string(type, type)
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_sequence_hex(uint64_t, stack, pcs, uint16_t, npcs)))
+
+/* ltprof_log(): a message under `category` in task `task_id` (0: none).
+ * Emitted by runtime/annotations.c. */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, log,
+    LTTNG_UST_TP_ARGS(uint64_t, task_id, const char *, category, const char *, message,
+                      uint32_t, tid, const uint64_t *, pcs, uint16_t, npcs),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, task_id, task_id)
+        lttng_ust_field_string(category, category)
+        lttng_ust_field_string(message, message)
+        lttng_ust_field_integer(uint32_t, tid, tid)
         lttng_ust_field_sequence_hex(uint64_t, stack, pcs, uint16_t, npcs)))
 
 #endif /* LTPROF_TP_H */

@@ -94,4 +94,13 @@ void tr_thread_renamed(pthread_t thread, const char *name);
 /* Emits ltprof:thread_info for the calling thread (at thread start) when enabled. */
 void tr_emit_thread_info_self(void);
 
+/* ---- stacks in normal context (stack_capture.c) ---- */
+
+/*
+ * The calling thread's stack, as return addresses: pcs[0] is in the function that called the
+ * caller of tr_stack_capture, after `skip` more frames are dropped. At most `max` PCs.
+ * Normal context only (not in a signal handler). Returns the number written (0 if unknown).
+ */
+size_t tr_stack_capture(uint64_t *pcs, size_t max, unsigned skip);
+
 #endif

@@ -9,6 +9,7 @@
 #define LTPROF_LTPROF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,6 +41,29 @@ LTPROF_API const char *ltprof_cpu_engine(void);
 
 /* A short text for a status code. Static string. */
 LTPROF_API const char *ltprof_status_string(enum ltprof_status status);
+
+/*
+ * User annotations, as in Go's runtime/trace. They appear in the Go execution trace (tasks,
+ * regions, logs) when a session records the 'ltprof:*' events, each with the caller's stack,
+ * and cost a few nanoseconds when none does. Strings are copied; NULL counts as "".
+ * Call from any thread; not from a signal handler.
+ */
+
+/* Whether a session records annotations now (Go's trace.IsEnabled). */
+LTPROF_API int ltprof_trace_is_enabled(void);
+
+/* Starts a task of kind `type` inside task `parent_id` (0: none) and returns its id (never 0),
+ * traced or not. End it with ltprof_task_end(). */
+LTPROF_API uint64_t ltprof_task_create(uint64_t parent_id, const char *type);
+LTPROF_API void ltprof_task_end(uint64_t task_id);
+
+/* Marks a region of kind `type`, in task `task_id` (0: none), from begin to end on the calling
+ * thread. Regions nest; end them in the reverse order. */
+LTPROF_API void ltprof_region_begin(uint64_t task_id, const char *type);
+LTPROF_API void ltprof_region_end(uint64_t task_id, const char *type);
+
+/* Records `message` under `category` in task `task_id` (0: none). */
+LTPROF_API void ltprof_log(uint64_t task_id, const char *category, const char *message);
 
 #ifdef __cplusplus
 }
