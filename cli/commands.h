@@ -16,6 +16,8 @@ int cli_top(int argc, char **argv);     /* top.c */
 /* Prints a conversion's summary lines to stdout (convert.c). */
 struct cv_summary;
 void cli_print_summary(const struct cv_summary *summary);
+/* Parses --outputs (pprof,trace,json,all) into enum cv_outputs flags; -1 when bad. */
+int cli_parse_outputs(const char *list, unsigned *outputs);
 /* A cv_progress_fn: one line on stderr about once a second during a long conversion. */
 void cli_progress(void *ctx, uint64_t events_read, double seconds);
 

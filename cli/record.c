@@ -27,16 +27,19 @@
 #include "record.h"
 
 static const char usage[] =
-    "usage: ltprof record [-o DIR] [--hz N] [--engine auto|perf|timer] -- CMD [ARGS...]\n"
+    "usage: ltprof record [-o DIR] [--hz N] [--engine auto|perf|timer] [--outputs LIST]\n"
+    "                     -- CMD [ARGS...]\n"
     "\n"
     "Runs CMD with libltprof.so preloaded under an LTTng session, then converts the trace:\n"
-    "DIR/cpu.pb.gz (pprof CPU profile) and DIR/ctf/ (the CTF trace, for `ltprof convert`).\n"
+    "DIR/cpu.pb.gz (pprof CPU profile), DIR/trace.out (Go execution trace, go tool trace),\n"
+    "DIR/trace.json (Chrome/Perfetto JSON) and DIR/ctf/ (the CTF trace, for `ltprof convert`).\n"
     "An lttng-sessiond is started when none runs. Ctrl-C is passed on to CMD.\n"
     "The exit status is CMD's, or 1 when recording or conversion failed.\n"
     "\n"
     "  -o, --output DIR   output folder (default ./ltprof-out); DIR/ctf is replaced\n"
     "      --hz N         CPU samples per second per thread (LTPROF_CPU_HZ, default 100)\n"
     "      --engine E     CPU sampling engine: auto, perf or timer (LTPROF_CPU_ENGINE)\n"
+    "      --outputs LIST what to write, comma-separated: pprof, trace, json (default all)\n"
     "  -h, --help         show this help\n";
 
 static pid_t child_pid;
@@ -50,6 +53,7 @@ static void forward_signal(int sig)
 static int parse_args(int argc, char **argv, struct rec_options *o)
 {
     o->out = "ltprof-out";
+    o->outputs = CV_OUTPUT_ALL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) {
@@ -67,6 +71,12 @@ static int parse_args(int argc, char **argv, struct rec_options *o)
                 o->hz = v;
             else
                 o->engine = v;
+        } else if (strcmp(a, "--outputs") == 0) {
+            if (++i == argc || cli_parse_outputs(argv[i], &o->outputs) != 0) {
+                fprintf(stderr, "ltprof record: --outputs needs a list of pprof, trace, json\n%s",
+                        usage);
+                return -1;
+            }
         } else if (a[0] != '-') {
             o->cmd = argv + i; /* `ltprof record ./app args` without -- */
             break;
@@ -162,7 +172,7 @@ int cli_record(int argc, char **argv)
     struct ltprof_error err = {{0}};
     char out_abs[PATH_MAX];
     snprintf(out_abs, sizeof(out_abs), "%.*s", (int)(strlen(trace_dir) - 4), trace_dir);
-    if (cv_convert_dir(trace_dir, out_abs, &summary, cli_progress, NULL, &err) != 0) {
+    if (cv_convert_dir(trace_dir, out_abs, o.outputs, &summary, cli_progress, NULL, &err) != 0) {
         fprintf(stderr, "ltprof record: %s\n", err.message);
         return 1;
     }

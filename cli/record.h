@@ -15,6 +15,7 @@ struct rec_options {
     const char *hz;     /* LTPROF_CPU_HZ for the child, or NULL */
     const char *engine; /* LTPROF_CPU_ENGINE for the child, or NULL */
     char **cmd;         /* the command and its arguments */
+    unsigned outputs;   /* enum cv_outputs */
 };
 
 /* ---- record_session.c ---- */

@@ -16,67 +16,50 @@
 
 #define MAX_LINES 16 /* inline depth kept per address */
 
-/* Per-process symbolization context: the symbolizer and each module's pprof mapping. */
+/* Per-process context: the process's symbolizer (proc_sym.c) and each module's pprof mapping. */
 struct proc_syms {
-    const struct cv_process *proc;
-    struct sym_session *sym;
-    struct sym_module **mods; /* parallel to proc->modules */
-    uint64_t *mapping_ids;    /* parallel to proc->modules; 0 = not added yet */
+    struct cv_process *proc;
+    uint64_t *mapping_ids; /* parallel to proc->modules; 0 = not added yet */
 };
 
 static void proc_syms_fini(struct proc_syms *ps)
 {
-    sym_session_destroy(ps->sym);
-    free(ps->mods);
     free(ps->mapping_ids);
 }
 
-static int proc_syms_init(struct proc_syms *ps, const struct cv_process *p)
+static int proc_syms_init(struct proc_syms *ps, struct cv_process *p)
 {
     memset(ps, 0, sizeof(*ps));
     ps->proc = p;
-    ps->sym = sym_session_create();
-    ps->mods = cv_calloc(p->n_modules + 1, sizeof(*ps->mods));
     ps->mapping_ids = cv_calloc(p->n_modules + 1, sizeof(*ps->mapping_ids));
-    if (!ps->sym || !ps->mods || !ps->mapping_ids)
+    if (!ps->mapping_ids)
         return LTPROF_ERR_NOMEM;
-    for (size_t i = 0; i < p->n_modules; i++) {
-        const struct cv_module *m = &p->modules[i];
-        if (m->memsz == 0)
-            continue; /* the vDSO is reported without a size */
-        ps->mods[i] = sym_add_module(ps->sym, m->path, m->baddr, m->memsz,
-                                     m->build_id_len ? m->build_id : NULL, m->build_id_len);
-        if (!ps->mods[i])
-            return LTPROF_ERR_NOMEM;
-    }
-    return 0;
+    return cv_proc_sym_sync(p);
 }
 
 /* The pprof mapping of the module holding `addr` (added on first use), or 0. */
 static uint64_t mapping_for(struct proc_syms *ps, struct pprof_builder *b, uint64_t addr,
                             struct sym_module **mod_out)
 {
-    *mod_out = NULL;
-    for (size_t i = 0; i < ps->proc->n_modules; i++) {
+    size_t i;
+    struct sym_module *mod = cv_proc_sym_module(ps->proc, addr, &i);
+    *mod_out = mod;
+    if (!mod)
+        return 0;
+    if (!ps->mapping_ids[i]) {
         const struct cv_module *m = &ps->proc->modules[i];
-        if (!ps->mods[i] || addr < m->baddr || addr - m->baddr >= m->memsz)
-            continue;
-        *mod_out = ps->mods[i];
-        if (!ps->mapping_ids[i]) {
-            const struct sym_module_info *info = sym_module_info(ps->mods[i]);
-            unsigned flags = 0;
-            if (info->file_found && info->build_id_matches) {
-                flags |= PPROF_HAS_FUNCTIONS;
-                if (info->has_dwarf)
-                    flags |= PPROF_HAS_FILENAMES | PPROF_HAS_LINE_NUMBERS | PPROF_HAS_INLINE_FRAMES;
-            }
-            ps->mapping_ids[i] = pprof_builder_add_mapping(
-                b, info->exec_start, info->exec_limit, info->exec_file_offset, m->path,
-                info->build_id_hex[0] ? info->build_id_hex : NULL, flags);
+        const struct sym_module_info *info = sym_module_info(mod);
+        unsigned flags = 0;
+        if (info->file_found && info->build_id_matches) {
+            flags |= PPROF_HAS_FUNCTIONS;
+            if (info->has_dwarf)
+                flags |= PPROF_HAS_FILENAMES | PPROF_HAS_LINE_NUMBERS | PPROF_HAS_INLINE_FRAMES;
         }
-        return ps->mapping_ids[i];
+        ps->mapping_ids[i] = pprof_builder_add_mapping(
+            b, info->exec_start, info->exec_limit, info->exec_file_offset, m->path,
+            info->build_id_hex[0] ? info->build_id_hex : NULL, flags);
     }
-    return 0;
+    return ps->mapping_ids[i];
 }
 
 static uint64_t location_for(struct proc_syms *ps, struct pprof_builder *b, uint64_t addr)
@@ -85,7 +68,7 @@ static uint64_t location_for(struct proc_syms *ps, struct pprof_builder *b, uint
     struct pprof_line lines[MAX_LINES];
     struct sym_module *mod;
     uint64_t mapping = mapping_for(ps, b, addr, &mod);
-    size_t n = mod ? sym_lookup(ps->sym, mod, addr, frames, MAX_LINES) : 0;
+    size_t n = mod ? sym_lookup(ps->proc->sym, mod, addr, frames, MAX_LINES) : 0;
     for (size_t i = 0; i < n; i++)
         lines[i] = (struct pprof_line){frames[i].function, frames[i].system_name, frames[i].file,
                                        frames[i].line};
@@ -141,7 +124,7 @@ static int build_profile(struct cv_state *st, struct pprof_builder *b)
     int rc = add_comments(st, b);
     bool label_pid = st->processes.len > 1;
     for (size_t p = 0; rc == 0 && p < st->processes.len; p++) {
-        const struct cv_process *proc = CV_VEC_AT(&st->processes, struct cv_process, p);
+        struct cv_process *proc = CV_VEC_AT(&st->processes, struct cv_process, p);
         struct proc_syms ps;
         rc = proc_syms_init(&ps, proc);
         for (size_t i = 0; rc == 0 && i < st->samples.len; i++) {
@@ -168,11 +151,8 @@ int cv_cpu_profile_write(struct cv_state *st, struct ltprof_error *err)
         rc = cv_error(err, rc, "failed to build the CPU profile: %s", cv_status_text(rc));
         goto end;
     }
-    if (mkdir(st->output_dir, 0777) != 0 && errno != EEXIST) {
-        rc = cv_error(err, LTPROF_ERR_IO, "failed to create output folder \"%s\": %s",
-                      st->output_dir, strerror(errno));
+    if ((rc = cv_output_dir_make(st, err)))
         goto end;
-    }
     snprintf(st->summary.cpu_profile_path, sizeof(st->summary.cpu_profile_path), "%s/cpu.pb.gz",
              st->output_dir);
     rc = pprof_builder_write_file(b, st->summary.cpu_profile_path);

@@ -5,11 +5,15 @@
  * Field positions are resolved once per event class and cached, holding a reference to the
  * class so a freed class can never alias a new one.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
+#include "timeline.h"
 
 #define LTPROF_SCHEMA_SUPPORTED 1
 
@@ -20,9 +24,23 @@ enum event_kind {
     EV_CPU_SAMPLE,
     EV_BIN_INFO, /* lttng_ust_statedump:bin_info and lttng_ust_lib:load */
     EV_BUILD_ID, /* lttng_ust_statedump:build_id and lttng_ust_lib:build_id */
+    EV_THREAD_START,
+    EV_THREAD_EXIT,
+    EV_THREAD_STATE,
+    EV_TRACE_INFO,
+    EV_SCHED_SWITCHES,
+    EV_WAIT_BEGIN,
+    EV_WAIT_END,
+    EV_WAKE,
+    EV_SYSCALL,
+    EV_HEAP,
+    EV_TASK_CREATE,
+    EV_TASK_END,
+    EV_REGION,
+    EV_LOG,
 };
 
-#define MAX_FIELDS 5
+#define MAX_FIELDS 8
 #define NO_FIELD UINT64_MAX
 
 static const struct {
@@ -38,6 +56,21 @@ static const struct {
     {"lttng_ust_lib:load", EV_BIN_INFO, {"baddr", "memsz", "path", NULL}},
     {"lttng_ust_statedump:build_id", EV_BUILD_ID, {"baddr", "build_id", NULL}},
     {"lttng_ust_lib:build_id", EV_BUILD_ID, {"baddr", "build_id", NULL}},
+    {"ltprof:thread_start", EV_THREAD_START,
+     {"tid", "pthread", "creator_tid", "create_ns", "start_fn", "name", "stack", NULL}},
+    {"ltprof:thread_exit", EV_THREAD_EXIT, {"tid", NULL}},
+    {"ltprof:thread_state", EV_THREAD_STATE, {"tid", "pthread", "name", "wait", "since_ns", NULL}},
+    {"ltprof:trace_info", EV_TRACE_INFO, {"sched_source", "sched_note", "syscall_ns", NULL}},
+    {"ltprof:sched_switches", EV_SCHED_SWITCHES, {"tid", "lost", "records", NULL}},
+    {"ltprof:wait_begin", EV_WAIT_BEGIN, {"tid", "kind", "addr", "target", "stack", NULL}},
+    {"ltprof:wait_end", EV_WAIT_END, {"tid", "kind", "addr", NULL}},
+    {"ltprof:wake", EV_WAKE, {"tid", "kind", "addr", "stack", NULL}},
+    {"ltprof:syscall", EV_SYSCALL, {"tid", "call", "start_ns", "end_ns", "stack", NULL}},
+    {"ltprof:heap", EV_HEAP, {"tid", "in_use_bytes", NULL}},
+    {"ltprof:task_create", EV_TASK_CREATE, {"task_id", "parent_id", "type", "tid", "stack", NULL}},
+    {"ltprof:task_end", EV_TASK_END, {"task_id", "tid", "stack", NULL}},
+    {"ltprof:region", EV_REGION, {"task_id", "mode", "type", "tid", "stack", NULL}},
+    {"ltprof:log", EV_LOG, {"task_id", "category", "message", "tid", "stack", NULL}},
 };
 
 struct cv_class_cache {
@@ -130,11 +163,13 @@ uint64_t cv_state_events_read(const struct cv_state *st)
     return st->summary.events;
 }
 
-struct cv_state *cv_state_create(const char *output_dir)
+struct cv_state *cv_state_create(const char *output_dir, unsigned outputs)
 {
     struct cv_state *st = cv_calloc(1, sizeof(*st));
     if (!st)
         return NULL;
+    st->outputs = outputs;
+    cv_stacks_init(&st->stacks);
     st->output_dir = cv_strdup(output_dir);
     if (!st->output_dir) {
         free(st);
@@ -147,15 +182,65 @@ struct cv_state *cv_state_create(const char *output_dir)
     return st;
 }
 
+int cv_output_dir_make(struct cv_state *st, struct ltprof_error *err)
+{
+    if (st->output_dir_made)
+        return 0;
+    if (mkdir(st->output_dir, 0777) != 0 && errno != EEXIST)
+        return cv_error(err, LTPROF_ERR_IO, "failed to create output folder \"%s\": %s",
+                        st->output_dir, strerror(errno));
+    st->output_dir_made = true;
+    return 0;
+}
+
+/* Ends the timeline's outputs (finishing the files when `finish`) and frees them. */
+static int timeline_close(struct cv_state *st, bool finish, struct ltprof_error *err)
+{
+    int rc = 0;
+    if (!st->timeline && st->nouts == 0)
+        return 0; /* closed already, or never opened */
+    if (st->timeline && finish) {
+        struct tl_stats ts;
+        rc = tl_finish(st->timeline, (uint64_t)st->last_ns);
+        tl_get_stats(st->timeline, &ts);
+        st->summary.threads = ts.threads;
+        st->summary.waits = ts.waits;
+        st->summary.wakers_known = ts.wakers_known;
+        st->summary.calls = ts.calls;
+        st->summary.switches = ts.switches;
+        st->summary.switches_lost = ts.switches_lost;
+        st->summary.trace_clamped = ts.clamped;
+        if (rc)
+            rc = cv_error(err, rc, "failed to write the execution trace: %s",
+                          rc == LTPROF_ERR_IO ? strerror(errno) : cv_status_text(rc));
+    }
+    tl_destroy(st->timeline);
+    st->timeline = NULL;
+    for (size_t i = 0; i < st->nouts; i++)
+        st->outs[i].ops->destroy(st->outs[i].ctx);
+    st->nouts = 0;
+    if (!finish || rc) { /* a failed conversion leaves no half-written trace behind */
+        if (st->summary.trace_path[0])
+            unlink(st->summary.trace_path);
+        if (st->summary.json_path[0])
+            unlink(st->summary.json_path);
+        st->summary.trace_path[0] = st->summary.json_path[0] = '\0';
+    }
+    return rc;
+}
+
 void cv_state_destroy(struct cv_state *st)
 {
     if (!st)
         return;
+    timeline_close(st, false, NULL);
+    cv_stacks_fini(&st->stacks);
     for (size_t i = 0; i < st->processes.len; i++) {
         struct cv_process *p = CV_VEC_AT(&st->processes, struct cv_process, i);
         for (size_t j = 0; j < p->n_modules; j++)
             free(p->modules[j].path);
         free(p->modules);
+        cv_proc_sym_fini(p);
     }
     for (size_t i = 0; i < st->threads.len; i++)
         free(CV_VEC_AT(&st->threads, struct cv_thread, i)->name);
@@ -260,6 +345,15 @@ static int64_t event_pid(const bt_event *ev)
     const bt_trace *t = bt_stream_borrow_trace_const(bt_event_borrow_stream_const(ev));
     const bt_value *v = bt_trace_borrow_environment_entry_value_by_name_const(t, "vpid");
     return v && bt_value_is_signed_integer(v) ? bt_value_integer_signed_get(v) : 0;
+}
+
+/* The emitting thread: the vtid context (ltprof:trace_info has no tid field), else 0. */
+static int64_t event_tid(const bt_event *ev)
+{
+    const bt_field *ctx = bt_event_borrow_common_context_field_const(ev);
+    const bt_field *f = ctx ? bt_field_structure_borrow_member_field_by_name_const(ctx, "vtid")
+                            : NULL;
+    return f ? (int64_t)field_u64(f) : 0;
 }
 
 static int on_process_info(struct cv_state *st, int64_t pid, const bt_field *payload,
@@ -396,6 +490,8 @@ static int on_bin_info(struct cv_state *st, int64_t pid, const bt_field *payload
     char *copy = cv_strdup(path);
     if (!copy)
         return LTPROF_ERR_NOMEM;
+    if (m->path && (size_t)(m - p->modules) < p->sym_synced)
+        p->sym_stale = true; /* another file at a known address: an exec */
     free(m->path);
     m->path = copy;
     m->baddr = baddr;
@@ -423,6 +519,163 @@ static int on_build_id(struct cv_state *st, int64_t pid, const bt_field *payload
     return 0;
 }
 
+/* ---- execution-trace events (timeline.c) ---------------------------------------------------- */
+
+/* Interns a stack field (a sequence of PCs) as a timeline stack; 0 when empty. */
+static int stack_field(struct cv_state *st, int64_t pid, const bt_field *f, bool exact_leaf,
+                       uint32_t *id)
+{
+    uint64_t pcs[CV_MAX_FRAMES];
+    uint64_t n = bt_field_array_get_length(f);
+    if (n > CV_MAX_FRAMES)
+        n = CV_MAX_FRAMES;
+    for (uint64_t i = 0; i < n; i++)
+        pcs[i] = field_u64(bt_field_array_borrow_element_field_by_index_const(f, i));
+    return cv_stack_intern(&st->stacks, pid, pcs, (uint32_t)n, exact_leaf, id);
+}
+
+/* A CLOCK_MONOTONIC time from a payload (what LTTng-UST's clock counts) on the event's clock
+ * scale: ns from the clock's origin. 0 stays 0 (unknown). */
+static uint64_t payload_time(const bt_message *msg, uint64_t mono_ns)
+{
+    const bt_clock_snapshot *cs = bt_message_event_borrow_default_clock_snapshot_const(msg);
+    int64_t origin_ns;
+    if (!mono_ns || !cs ||
+        bt_clock_snapshot_get_ns_from_origin(cs, &origin_ns) !=
+            BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK)
+        return 0;
+    uint64_t cycles = bt_clock_snapshot_get_value(cs);
+    uint64_t freq = bt_clock_class_get_frequency(bt_clock_snapshot_borrow_clock_class_const(cs));
+    int64_t event_ns = freq == 1000000000u ? (int64_t)cycles
+                                           : (int64_t)((double)cycles * 1e9 / (double)freq);
+    return (uint64_t)((int64_t)mono_ns + (origin_ns - event_ns));
+}
+
+/* The timeline and its outputs, made with the first event that needs them. */
+static int timeline_ready(struct cv_state *st, struct ltprof_error *err)
+{
+    if (st->timeline || !(st->outputs & (CV_OUTPUT_GOTRACE | CV_OUTPUT_JSON)))
+        return 0;
+    if (st->timeline_failed)
+        return LTPROF_ERR_IO;
+    int rc = cv_output_dir_make(st, err);
+    if (rc == 0 && (st->outputs & CV_OUTPUT_GOTRACE)) {
+        snprintf(st->summary.trace_path, sizeof(st->summary.trace_path), "%s/trace.out",
+                 st->output_dir);
+        rc = tl_gotrace_output_create(st, st->summary.trace_path, &st->outs[st->nouts], err);
+        st->nouts += rc == 0;
+    }
+    if (rc == 0 && (st->outputs & CV_OUTPUT_JSON)) {
+        snprintf(st->summary.json_path, sizeof(st->summary.json_path), "%s/trace.json",
+                 st->output_dir);
+        rc = tl_json_output_create(st, st->summary.json_path, &st->outs[st->nouts], err);
+        st->nouts += rc == 0;
+    }
+    if (rc == 0 && !(st->timeline = tl_create(st, st->outs, st->nouts)))
+        rc = cv_error(err, LTPROF_ERR_NOMEM, "out of memory");
+    if (rc)
+        st->timeline_failed = true;
+    return rc;
+}
+
+static int on_trace_event(struct cv_state *st, const bt_message *msg, int64_t pid, uint64_t ts,
+                          const bt_field *payload, const struct cv_class_cache *c,
+                          struct ltprof_error *err)
+{
+    struct tl_timeline *tl = st->timeline;
+    uint32_t tid, stack = 0;
+    int rc = 0;
+#define U64(i) field_u64(member(payload, c, i))
+#define STR(i) field_string(member(payload, c, i))
+#define STACK(i, exact) if ((rc = stack_field(st, pid, member(payload, c, i), exact, &stack))) break
+    switch (c->kind) {
+    case EV_CPU_SAMPLE:
+        STACK(3, true);
+        rc = tl_cpu_sample(tl, ts, pid, (uint32_t)U64(0), stack);
+        break;
+    case EV_THREAD_INFO:
+        rc = tl_thread_name(tl, ts, pid, (uint32_t)U64(0), STR(1));
+        break;
+    case EV_THREAD_START:
+        STACK(6, false);
+        rc = tl_thread_start(tl, ts, pid, (uint32_t)U64(0), U64(1), (uint32_t)U64(2),
+                             payload_time(msg, U64(3)), U64(4), STR(5), stack);
+        break;
+    case EV_THREAD_EXIT:
+        rc = tl_thread_exit(tl, ts, pid, (uint32_t)U64(0));
+        break;
+    case EV_THREAD_STATE:
+        rc = tl_thread_state(tl, ts, pid, (uint32_t)U64(0), U64(1), STR(2), STR(3),
+                             payload_time(msg, U64(4)));
+        break;
+    case EV_TRACE_INFO:
+        tid = (uint32_t)st->current_tid;
+        snprintf(st->summary.sched_source, sizeof(st->summary.sched_source), "%s", STR(0));
+        snprintf(st->summary.sched_note, sizeof(st->summary.sched_note), "%s", STR(1));
+        if (tid)
+            rc = tl_trace_info(tl, ts, pid, tid, STR(0), STR(1), U64(2));
+        break;
+    case EV_SCHED_SWITCHES: {
+        const bt_field *recs = member(payload, c, 2);
+        uint64_t n = bt_field_array_get_length(recs);
+        tid = (uint32_t)U64(0);
+        tl_switches_lost(tl, U64(1));
+        for (uint64_t i = 0; i + 1 < n && rc == 0; i += 2) {
+            uint64_t when = field_u64(bt_field_array_borrow_element_field_by_index_const(recs, i));
+            uint64_t info = field_u64(bt_field_array_borrow_element_field_by_index_const(recs, i + 1));
+            rc = tl_switch(tl, pid, tid, payload_time(msg, when), info & 1, (info & 2) != 0,
+                           (int)(info >> 8));
+        }
+        break;
+    }
+    case EV_WAIT_BEGIN:
+        STACK(4, false);
+        rc = tl_wait_begin(tl, ts, pid, (uint32_t)U64(0), STR(1), U64(2), U64(3), stack);
+        break;
+    case EV_WAIT_END:
+        rc = tl_wait_end(tl, ts, pid, (uint32_t)U64(0), STR(1), U64(2));
+        break;
+    case EV_WAKE:
+        STACK(3, false);
+        rc = tl_wake(tl, ts, pid, (uint32_t)U64(0), STR(1), U64(2), stack);
+        break;
+    case EV_SYSCALL:
+        STACK(4, false);
+        rc = tl_call(tl, pid, (uint32_t)U64(0), STR(1), payload_time(msg, U64(2)),
+                     payload_time(msg, U64(3)), stack);
+        break;
+    case EV_HEAP:
+        rc = tl_heap(tl, ts, pid, (uint32_t)U64(0), U64(1));
+        break;
+    case EV_TASK_CREATE:
+        STACK(4, false);
+        rc = tl_task(tl, ts, pid, (uint32_t)U64(3), U64(0), U64(1), STR(2), false, stack);
+        break;
+    case EV_TASK_END:
+        STACK(2, false);
+        rc = tl_task(tl, ts, pid, (uint32_t)U64(1), U64(0), 0, "", true, stack);
+        break;
+    case EV_REGION:
+        STACK(4, false);
+        rc = tl_region(tl, ts, pid, (uint32_t)U64(3), U64(0), STR(2), U64(1) != 0, stack);
+        break;
+    case EV_LOG:
+        STACK(4, false);
+        rc = tl_log(tl, ts, pid, (uint32_t)U64(3), U64(0), STR(1), STR(2), stack);
+        break;
+    default:
+        break;
+    }
+#undef U64
+#undef STR
+#undef STACK
+    if (rc == LTPROF_ERR_NOMEM)
+        return cv_error(err, rc, "out of memory while building the execution trace");
+    if (rc)
+        return cv_error(err, rc, "failed to write the execution trace: %s", cv_status_text(rc));
+    return 0;
+}
+
 static int on_event(struct cv_state *st, const bt_message *msg, struct ltprof_error *err)
 {
     const bt_event *ev = bt_message_event_borrow_event_const(msg);
@@ -432,8 +685,10 @@ static int on_event(struct cv_state *st, const bt_message *msg, struct ltprof_er
 
     st->summary.events++;
     const bt_clock_snapshot *cs = bt_message_event_borrow_default_clock_snapshot_const(msg);
-    int64_t ns;
-    if (cs && bt_clock_snapshot_get_ns_from_origin(cs, &ns) == BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK) {
+    int64_t ns = 0;
+    if (cs && bt_clock_snapshot_get_ns_from_origin(cs, &ns) != BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK)
+        cs = NULL;
+    if (cs) {
         if (!st->have_time || ns < st->first_ns)
             st->first_ns = ns;
         if (!st->have_time || ns > st->last_ns)
@@ -470,12 +725,25 @@ static int on_event(struct cv_state *st, const bt_message *msg, struct ltprof_er
     case EV_BUILD_ID:
         rc = on_build_id(st, pid, payload, c);
         break;
-    case EV_OTHER:
+    case EV_THREAD_START:
+        st->summary.ltprof_events++;
+        rc = set_thread_name(st, pid, (uint32_t)field_u64(member(payload, c, 0)),
+                             field_string(member(payload, c, 5)));
+        break;
+    default:
+        st->summary.ltprof_events++;
         break;
     }
     if (rc == LTPROF_ERR_NOMEM)
         return cv_error(err, rc, "out of memory while reading events");
-    return rc;
+    if (rc)
+        return rc;
+    if (c->kind == EV_BIN_INFO || c->kind == EV_BUILD_ID || c->kind == EV_PROCESS_INFO || !cs)
+        return 0;
+    if ((rc = timeline_ready(st, err)) || !st->timeline)
+        return rc;
+    st->current_tid = event_tid(ev);
+    return on_trace_event(st, msg, pid, (uint64_t)ns, payload, c, err);
 }
 
 int cv_state_handle_message(struct cv_state *st, const bt_message *msg, struct ltprof_error *err)
@@ -512,8 +780,14 @@ int cv_state_finish(struct cv_state *st, struct cv_summary *summary, struct ltpr
     }
     st->summary.processes = (uint32_t)st->processes.len;
     summarize_engines(st);
-    rc = cv_cpu_profile_write(st, err);
+    if ((st->outputs & CV_OUTPUT_PPROF) && (rc = cv_cpu_profile_write(st, err)))
+        goto end;
+    if ((rc = timeline_ready(st, err)))
+        goto end;
+    rc = timeline_close(st, true, err);
 end:
+    if (rc)
+        timeline_close(st, false, NULL);
     if (summary)
         *summary = st->summary;
     return rc;

@@ -151,8 +151,8 @@ static bt_graph_run_once_status run_steps(bt_graph *g, const struct cv_summary *
     return st;
 }
 
-static int run_graph(const char *output_dir, struct cv_summary *summary, cv_progress_fn progress,
-                     void *progress_ctx, struct ltprof_error *err)
+static int run_graph(const char *output_dir, unsigned outputs, struct cv_summary *summary,
+                     cv_progress_fn progress, void *progress_ctx, struct ltprof_error *err)
 {
     const bt_plugin *ctf = NULL, *utils = NULL;
     bt_graph *g = NULL;
@@ -194,8 +194,9 @@ static int run_graph(const char *output_dir, struct cv_summary *summary, cv_prog
         rc = cv_error(err, LTPROF_ERR_NOMEM, "out of memory");
         goto end;
     }
+    struct cv_sink_init init = {outputs, summary};
     int add = bt_graph_add_sink_component_with_initialize_method_data(
-        g, sink_cls, SINK_NAME, params, summary, BT_LOGGING_LEVEL_NONE, &sink);
+        g, sink_cls, SINK_NAME, params, &init, BT_LOGGING_LEVEL_NONE, &sink);
     bt_value_put_ref(params);
     if (add || bt_graph_connect_ports(g, bt_component_filter_borrow_output_port_by_index_const(mux, 0),
                                       bt_component_sink_borrow_input_port_by_index_const(sink, 0),
@@ -217,8 +218,9 @@ end:
     return rc;
 }
 
-int cv_convert_dir(const char *trace_dir, const char *output_dir, struct cv_summary *summary,
-                   cv_progress_fn progress, void *progress_ctx, struct ltprof_error *err)
+int cv_convert_dir(const char *trace_dir, const char *output_dir, unsigned outputs,
+                   struct cv_summary *summary, cv_progress_fn progress, void *progress_ctx,
+                   struct ltprof_error *err)
 {
     struct stat sb;
     int rc;
@@ -252,7 +254,7 @@ int cv_convert_dir(const char *trace_dir, const char *output_dir, struct cv_summ
         if ((rc = cv_check_metadata(meta, err)) != 0)
             goto end;
     }
-    rc = run_graph(output_dir, summary, progress, progress_ctx, err);
+    rc = run_graph(output_dir, outputs, summary, progress, progress_ctx, err);
     summary->traces = (uint32_t)found.n;
 end:
     found_clear();

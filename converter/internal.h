@@ -23,12 +23,20 @@ struct cv_module {
     size_t build_id_len;
 };
 
+struct sym_session;
+struct sym_module;
+
 /* One traced process (key: vpid). */
 struct cv_process {
     int64_t pid;
     char cpu_engine[32]; /* from its latest ltprof:process_info (an exec replaces it) */
     struct cv_module *modules;
     size_t n_modules, cap_modules;
+    /* Its symbolizer (proc_sym.c): modules[0..sym_synced) are in `sym`, sym_mods parallel. */
+    struct sym_session *sym;
+    struct sym_module **sym_mods;
+    size_t sym_synced;
+    bool sym_stale; /* a module was replaced: start a new session */
 };
 
 /* The latest name of a thread. */
@@ -63,9 +71,25 @@ struct cv_index {
 };
 
 struct cv_class_cache; /* events.c */
+struct tl_timeline;    /* timeline.h */
+
+/* Stacks of the execution trace (stacks.c; the functions are in timeline.h). */
+struct cv_stacks {
+    struct cv_vec stacks; /* struct cv_stack */
+    struct cv_vec pcs;    /* uint64_t */
+    struct cv_index index;
+};
+
+/* An output of the timeline: its methods and state (timeline.h). */
+struct tl_output {
+    const struct tl_ops *ops;
+    void *ctx;
+};
 
 struct cv_state {
     char *output_dir;
+    unsigned outputs; /* enum cv_outputs */
+    bool output_dir_made;
     struct cv_vec processes; /* struct cv_process */
     struct cv_vec threads;   /* struct cv_thread */
     struct cv_index thread_index;
@@ -81,7 +105,18 @@ struct cv_state {
     int64_t first_ns, last_ns; /* event time range, ns from the Unix epoch */
     bool have_time;
     struct cv_summary summary;
+
+    /* The execution trace (timeline.c and its outputs), made with the first event it needs. */
+    struct cv_stacks stacks;
+    struct tl_timeline *timeline;
+    struct tl_output outs[2];
+    size_t nouts;
+    bool timeline_failed;
+    int64_t current_tid; /* vtid of the event being read, 0 when the trace has no vtid */
 };
+
+/* Creates the output folder once. 0 or LTPROF_ERR_IO with a message. */
+int cv_output_dir_make(struct cv_state *st, struct ltprof_error *err);
 
 /* ---- allocation (containers.c) -------------------------------------------------------------- */
 /* Every allocation of the converter goes through these, so a test can fail the Nth one. */
@@ -118,6 +153,13 @@ uint64_t cv_hash_bytes(const void *data, size_t len, uint64_t seed);
 uint64_t cv_state_events_read(const struct cv_state *st);
 struct cv_process *cv_state_process(struct cv_state *st, int64_t pid);
 const char *cv_state_thread_name(const struct cv_state *st, int64_t pid, uint32_t tid);
+
+/* ---- per-process symbolizer (proc_sym.c) ---------------------------------------------------- */
+/* Brings the process's symbolizer up to date with its modules. 0 or LTPROF_ERR_NOMEM. */
+int cv_proc_sym_sync(struct cv_process *p);
+/* The symbolizer module holding `addr` (after a sync), its index in p->modules in *index. */
+struct sym_module *cv_proc_sym_module(const struct cv_process *p, uint64_t addr, size_t *index);
+void cv_proc_sym_fini(struct cv_process *p);
 
 /* ---- the CPU profile (cpu_profile.c) ------------------------------------------------------- */
 /* Writes <output_dir>/cpu.pb.gz from the aggregated samples. 0 or negative status + err. */

@@ -9,7 +9,8 @@
 
 BT_PLUGIN_MODULE();
 BT_PLUGIN(ltprof);
-BT_PLUGIN_DESCRIPTION("ltprof: pprof profiles from LTTng traces of libltprof.so");
+BT_PLUGIN_DESCRIPTION("ltprof: pprof profiles and Go execution traces from LTTng traces of "
+                      "libltprof.so");
 BT_PLUGIN_AUTHOR("ltprof developers");
 BT_PLUGIN_LICENSE("MIT");
 
@@ -20,6 +21,19 @@ BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(pprof,
     "Parameter `path` (string): output folder, created if missing (default \"ltprof-out\").\n"
     "Writes <path>/cpu.pb.gz. Enable the events 'ltprof:*' and 'lttng_ust_statedump:*' when\n"
     "recording, and the vpid context when several processes share the trace's buffers.");
-BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(pprof, cv_sink_init);
+BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(pprof, cv_sink_pprof_init);
 BT_PLUGIN_SINK_COMPONENT_CLASS_FINALIZE_METHOD(pprof, cv_sink_finalize);
 BT_PLUGIN_SINK_COMPONENT_CLASS_GRAPH_IS_CONFIGURED_METHOD(pprof, cv_sink_graph_is_configured);
+
+BT_PLUGIN_SINK_COMPONENT_CLASS(gotrace, cv_sink_consume);
+BT_PLUGIN_SINK_COMPONENT_CLASS_DESCRIPTION(gotrace,
+    "Write a Go execution trace (trace.out) and Chrome/Perfetto JSON (trace.json) from ltprof "
+    "events.");
+BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(gotrace,
+    "Parameter `path` (string): output folder, created if missing (default \"ltprof-out\").\n"
+    "Parameter `json` (boolean, default true): also write trace.json.\n"
+    "Writes <path>/trace.out for `go tool trace` (Go 1.19 and later) and <path>/trace.json for\n"
+    "ui.perfetto.dev. Enable the events 'ltprof:*' and 'lttng_ust_statedump:*' when recording.");
+BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(gotrace, cv_sink_gotrace_init);
+BT_PLUGIN_SINK_COMPONENT_CLASS_FINALIZE_METHOD(gotrace, cv_sink_finalize);
+BT_PLUGIN_SINK_COMPONENT_CLASS_GRAPH_IS_CONFIGURED_METHOD(gotrace, cv_sink_graph_is_configured);

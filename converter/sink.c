@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The babeltrace2 sink component class sink.ltprof.pprof: a thin wrapper that feeds every
- * message to the conversion state (events.c) and writes the profiles when the stream ends.
- * The same methods serve the plugin (plugin.c) and in-process graphs (cv_sink_class_create).
- * Parameter: `path` (string), the output folder; default "ltprof-out". In-process graphs pass
- * a struct cv_summary * as initialization data to receive the summary.
+ * The babeltrace2 sink component classes: thin wrappers that feed every message to the
+ * conversion state (events.c) and write the outputs when the stream ends. sink.ltprof.pprof
+ * writes the profiles, sink.ltprof.gotrace the execution trace (trace.out, and trace.json unless
+ * `json` is false); in-process graphs (cv_sink_class_create) choose through struct
+ * cv_sink_init. Parameter `path` (string): the output folder, default "ltprof-out".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +18,12 @@ struct sink_priv {
     struct cv_summary *summary_out; /* in-process graphs: where to copy the summary, or NULL */
 };
 
-bt_component_class_initialize_method_status
-cv_sink_init(bt_self_component_sink *self, bt_self_component_sink_configuration *cfg,
-             const bt_value *params, void *init_data)
+/* Reads the parameters and makes the conversion state. `outputs` may be widened or narrowed
+ * by the `json` parameter (sink.ltprof.gotrace). */
+static bt_component_class_initialize_method_status
+sink_setup(bt_self_component_sink *self, const bt_value *params, unsigned outputs,
+           struct cv_summary *summary_out)
 {
-    (void)cfg;
     bt_self_component *comp = bt_self_component_sink_as_self_component(self);
     const char *path = "ltprof-out";
     const bt_value *v = bt_value_map_borrow_entry_value_const(params, "path");
@@ -34,12 +35,21 @@ cv_sink_init(bt_self_component_sink *self, bt_self_component_sink_configuration 
         }
         path = bt_value_string_get(v);
     }
+    v = bt_value_map_borrow_entry_value_const(params, "json");
+    if (v) {
+        if (!bt_value_is_bool(v)) {
+            BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+                comp, "parameter `json` must be a boolean, e.g. -p 'json=no'");
+            return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_ERROR;
+        }
+        outputs = bt_value_bool_get(v) ? outputs | CV_OUTPUT_JSON : outputs & ~CV_OUTPUT_JSON;
+    }
     struct sink_priv *priv = cv_calloc(1, sizeof(*priv));
-    if (!priv || !(priv->st = cv_state_create(path))) {
+    if (!priv || !(priv->st = cv_state_create(path, outputs))) {
         free(priv);
         goto nomem;
     }
-    priv->summary_out = init_data;
+    priv->summary_out = summary_out;
     bt_self_component_set_data(comp, priv);
     if (bt_self_component_sink_add_input_port(self, "in", NULL, NULL) !=
         BT_SELF_COMPONENT_ADD_PORT_STATUS_OK)
@@ -48,6 +58,34 @@ cv_sink_init(bt_self_component_sink *self, bt_self_component_sink_configuration 
 nomem:
     BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(comp, "out of memory");
     return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR;
+}
+
+bt_component_class_initialize_method_status
+cv_sink_init(bt_self_component_sink *self, bt_self_component_sink_configuration *cfg,
+             const bt_value *params, void *init_data)
+{
+    (void)cfg;
+    const struct cv_sink_init *init = init_data;
+    return sink_setup(self, params, init ? init->outputs : CV_OUTPUT_ALL,
+                      init ? init->summary : NULL);
+}
+
+bt_component_class_initialize_method_status
+cv_sink_pprof_init(bt_self_component_sink *self, bt_self_component_sink_configuration *cfg,
+                   const bt_value *params, void *init_data)
+{
+    (void)cfg;
+    (void)init_data;
+    return sink_setup(self, params, CV_OUTPUT_PPROF, NULL);
+}
+
+bt_component_class_initialize_method_status
+cv_sink_gotrace_init(bt_self_component_sink *self, bt_self_component_sink_configuration *cfg,
+                     const bt_value *params, void *init_data)
+{
+    (void)cfg;
+    (void)init_data;
+    return sink_setup(self, params, CV_OUTPUT_GOTRACE | CV_OUTPUT_JSON, NULL);
 }
 
 bt_component_class_sink_graph_is_configured_method_status
@@ -124,7 +162,7 @@ void cv_sink_finalize(bt_self_component_sink *self)
 
 bt_component_class_sink *cv_sink_class_create(void)
 {
-    bt_component_class_sink *cls = bt_component_class_sink_create("pprof", cv_sink_consume);
+    bt_component_class_sink *cls = bt_component_class_sink_create("ltprof", cv_sink_consume);
     if (!cls)
         return NULL;
     if (bt_component_class_sink_set_initialize_method(cls, cv_sink_init) ||

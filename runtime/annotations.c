@@ -13,6 +13,7 @@
 
 #include "ltprof/ltprof.h"
 #include "ltprof_tp.h"
+#include "guard.h"
 #include "tracer.h"
 
 #define ANNOTATION_FRAMES 64
@@ -27,8 +28,18 @@ static uint32_t current_tid(void)
     return tid;
 }
 
-/* The stack of the user's code that called one of the functions below. */
-#define CAPTURE(pcs) tr_stack_capture(pcs, ANNOTATION_FRAMES, 0)
+/* The stack of the user's code that called one of the functions below (they are TR_TEXT). */
+#define CAPTURE(pcs) tr_stack_capture_caller(pcs, ANNOTATION_FRAMES)
+
+/* Emits one annotation event: after the thread's pending context switches, as ltprof's work. */
+#define EMIT(...)                                                                                 \
+    do {                                                                                          \
+        tr_guard_enter();                                                                         \
+        int token_ = tr_emit_enter();                                                             \
+        lttng_ust_do_tracepoint(__VA_ARGS__);                                                     \
+        tr_emit_leave(token_);                                                                    \
+        tr_guard_leave();                                                                         \
+    } while (0)
 
 static const char *or_empty(const char *s)
 {
@@ -42,56 +53,56 @@ LTPROF_API int ltprof_trace_is_enabled(void)
            lttng_ust_tracepoint_enabled(ltprof, log);
 }
 
-LTPROF_API __attribute__((noinline)) uint64_t ltprof_task_create(uint64_t parent_id,
+LTPROF_API TR_TEXT __attribute__((noinline)) uint64_t ltprof_task_create(uint64_t parent_id,
                                                                   const char *type)
 {
     uint64_t id = atomic_fetch_add_explicit(&next_task_id, 1, memory_order_relaxed);
     if (lttng_ust_tracepoint_enabled(ltprof, task_create)) {
         uint64_t pcs[ANNOTATION_FRAMES];
         size_t n = CAPTURE(pcs);
-        lttng_ust_do_tracepoint(ltprof, task_create, id, parent_id, or_empty(type),
+        EMIT(ltprof, task_create, id, parent_id, or_empty(type),
                                 current_tid(), pcs, (uint16_t)n);
     }
     return id;
 }
 
-LTPROF_API __attribute__((noinline)) void ltprof_task_end(uint64_t task_id)
+LTPROF_API TR_TEXT __attribute__((noinline)) void ltprof_task_end(uint64_t task_id)
 {
     if (lttng_ust_tracepoint_enabled(ltprof, task_end)) {
         uint64_t pcs[ANNOTATION_FRAMES];
         size_t n = CAPTURE(pcs);
-        lttng_ust_do_tracepoint(ltprof, task_end, task_id, current_tid(), pcs, (uint16_t)n);
+        EMIT(ltprof, task_end, task_id, current_tid(), pcs, (uint16_t)n);
     }
 }
 
-static __attribute__((always_inline)) inline void region(uint64_t task_id, uint8_t mode,
+static TR_TEXT __attribute__((always_inline)) inline void region(uint64_t task_id, uint8_t mode,
                                                          const char *type)
 {
     if (lttng_ust_tracepoint_enabled(ltprof, region)) {
         uint64_t pcs[ANNOTATION_FRAMES];
         size_t n = CAPTURE(pcs);
-        lttng_ust_do_tracepoint(ltprof, region, task_id, mode, or_empty(type), current_tid(),
+        EMIT(ltprof, region, task_id, mode, or_empty(type), current_tid(),
                                 pcs, (uint16_t)n);
     }
 }
 
-LTPROF_API __attribute__((noinline)) void ltprof_region_begin(uint64_t task_id, const char *type)
+LTPROF_API TR_TEXT __attribute__((noinline)) void ltprof_region_begin(uint64_t task_id, const char *type)
 {
     region(task_id, 0, type);
 }
 
-LTPROF_API __attribute__((noinline)) void ltprof_region_end(uint64_t task_id, const char *type)
+LTPROF_API TR_TEXT __attribute__((noinline)) void ltprof_region_end(uint64_t task_id, const char *type)
 {
     region(task_id, 1, type);
 }
 
-LTPROF_API __attribute__((noinline)) void ltprof_log(uint64_t task_id, const char *category,
+LTPROF_API TR_TEXT __attribute__((noinline)) void ltprof_log(uint64_t task_id, const char *category,
                                                      const char *message)
 {
     if (lttng_ust_tracepoint_enabled(ltprof, log)) {
         uint64_t pcs[ANNOTATION_FRAMES];
         size_t n = CAPTURE(pcs);
-        lttng_ust_do_tracepoint(ltprof, log, task_id, or_empty(category), or_empty(message),
+        EMIT(ltprof, log, task_id, or_empty(category), or_empty(message),
                                 current_tid(), pcs, (uint16_t)n);
     }
 }

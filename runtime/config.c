@@ -13,6 +13,10 @@
 #define CPU_HZ_DEFAULT 100
 #define CPU_HZ_MAX 1000
 #define MAX_FRAMES_DEFAULT 128
+#define SYSCALL_NS_DEFAULT 10000
+#define SYSCALL_NS_MAX 60000000000ull /* one minute */
+#define HEAP_INTERVAL_MS_DEFAULT 10
+#define HEAP_INTERVAL_MS_MAX 60000
 
 static void warn_bad(FILE *warn, const char *name, const char *value, const char *expected,
                      const char *fallback)
@@ -34,6 +38,43 @@ static int parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out
         return -1;
     *out = (uint32_t)v;
     return 0;
+}
+
+/* Parses a whole decimal number in [0, max]; 0 on success, -1 otherwise. */
+static int parse_u64(const char *text, uint64_t max, uint64_t *out)
+{
+    char *end;
+    if (*text == '\0' || *text == '-' || *text == '+')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void load_u64(const char *name, const char *value, uint64_t max, uint64_t *field,
+                     FILE *warn)
+{
+    char expected[64], fallback[32];
+    if (!value || parse_u64(value, max, field) == 0)
+        return;
+    snprintf(expected, sizeof(expected), "a whole number from 0 to %llu", (unsigned long long)max);
+    snprintf(fallback, sizeof(fallback), "%llu", (unsigned long long)*field);
+    warn_bad(warn, name, value, expected, fallback);
+}
+
+static void load_sched(const char *value, struct rt_config *cfg, FILE *warn)
+{
+    if (!value)
+        return;
+    if (strcmp(value, "auto") == 0 || strcmp(value, "perf") == 0)
+        cfg->sched_switches = 1;
+    else if (strcmp(value, "off") == 0)
+        cfg->sched_switches = 0;
+    else
+        warn_bad(warn, "LTPROF_SCHED", value, "auto, perf or off", "auto");
 }
 
 static void load_u32(const char *name, const char *value, uint32_t min, uint32_t max,
@@ -81,6 +122,9 @@ void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn)
     cfg->max_frames = MAX_FRAMES_DEFAULT;
     cfg->log_level = RT_LOG_OFF;
     cfg->stats = 0;
+    cfg->sched_switches = 1;
+    cfg->syscall_ns = SYSCALL_NS_DEFAULT;
+    cfg->heap_interval_ms = HEAP_INTERVAL_MS_DEFAULT;
 
     load_u32("LTPROF_CPU_HZ", getenv_fn("LTPROF_CPU_HZ"), 0, CPU_HZ_MAX, &cfg->cpu_hz, warn);
     load_engine(getenv_fn("LTPROF_CPU_ENGINE"), cfg, warn);
@@ -89,4 +133,9 @@ void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn)
     load_log(getenv_fn("LTPROF_LOG"), cfg, warn);
     load_u32("LTPROF_STATS", getenv_fn("LTPROF_STATS"), 0, 1, &stats, warn);
     cfg->stats = (int)stats;
+    load_sched(getenv_fn("LTPROF_SCHED"), cfg, warn);
+    load_u64("LTPROF_SYSCALL_NS", getenv_fn("LTPROF_SYSCALL_NS"), SYSCALL_NS_MAX, &cfg->syscall_ns,
+             warn);
+    load_u32("LTPROF_HEAP_INTERVAL_MS", getenv_fn("LTPROF_HEAP_INTERVAL_MS"), 0,
+             HEAP_INTERVAL_MS_MAX, &cfg->heap_interval_ms, warn);
 }

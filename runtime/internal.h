@@ -20,6 +20,9 @@ struct rt_config {
     uint32_t max_frames;           /* LTPROF_MAX_FRAMES: 1..128 */
     int log_level;                 /* LTPROF_LOG: enum rt_log_level */
     int stats;                     /* LTPROF_STATS: print sampler statistics at exit */
+    int sched_switches;            /* LTPROF_SCHED: auto (1) or off (0) */
+    uint64_t syscall_ns;           /* LTPROF_SYSCALL_NS: blocking calls at least this long */
+    uint32_t heap_interval_ms;     /* LTPROF_HEAP_INTERVAL_MS: heap counter rate, 0 = off */
 };
 
 /* Signature of the environment lookup, so tests can pass their own. */

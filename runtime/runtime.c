@@ -58,18 +58,25 @@ __attribute__((constructor)) static void rt_start(void)
     if (tr_modules_refresh() != 0)
         RT_LOG(RT_LOG_WARN, "runtime", "cannot list the loaded modules: stacks will be empty");
 
-    if (runtime_config.cpu_hz > 0) {
-        struct tr_sampler_config sc = {
-            .period_hz = runtime_config.cpu_hz,
-            .engine = runtime_config.cpu_engine,
-            .max_frames = runtime_config.max_frames,
-        };
-        if (tr_sampler_start(&sc, &err) != LTPROF_OK)
-            RT_LOG(RT_LOG_WARN, "runtime", "CPU sampling is off: %s", err.message);
-    }
-    RT_LOG(RT_LOG_INFO, "runtime", "started: version=%s cpu_engine=%s cpu_hz=%u max_frames=%u",
+    tr_stack_prepare_self();
+    struct tr_trace_config tc = {
+        .syscall_ns = runtime_config.syscall_ns,
+        .heap_interval_ms = runtime_config.heap_interval_ms,
+    };
+    tr_trace_configure(&tc);
+    struct tr_sampler_config sc = {
+        .period_hz = runtime_config.cpu_hz,
+        .engine = runtime_config.cpu_engine,
+        .max_frames = runtime_config.max_frames,
+        .sched_switches = runtime_config.sched_switches,
+    };
+    if (tr_sampler_start(&sc, &err) != LTPROF_OK)
+        RT_LOG(RT_LOG_WARN, "runtime", "CPU sampling is off: %s", err.message);
+    RT_LOG(RT_LOG_INFO, "runtime",
+           "started: version=%s cpu_engine=%s cpu_hz=%u max_frames=%u sched=%s syscall_ns=%llu",
            ltprof_version(), tr_engine_name(tr_sampler_engine()), runtime_config.cpu_hz,
-           runtime_config.max_frames);
+           runtime_config.max_frames, tr_sched_source(),
+           (unsigned long long)runtime_config.syscall_ns);
     tr_emit_process_info();
     if (runtime_config.stats)
         atexit(print_stats);

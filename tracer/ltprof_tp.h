@@ -52,6 +52,151 @@ LTTNG_UST_TRACEPOINT_EVENT(ltprof, thread_info,
         lttng_ust_field_integer(uint32_t, tid, tid)
         lttng_ust_field_string(name, name)))
 
+/*
+ * A thread created through pthread_create starts: emitted by the new thread before it runs its
+ * start routine. `pthread` is its pthread_t (as a number: pthread_join names threads by it),
+ * `creator_tid` the thread that called pthread_create at `create_ns` (CLOCK_MONOTONIC, the clock
+ * of LTTng's timestamps; 0 when unknown), `stack` the creator's stack at the call (caller first),
+ * `start_fn` the address of the start routine.
+ * Emitted by tracer/thread_events.c; read by converter/events.c (the Go trace's GoCreate).
+ */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, thread_start,
+    LTTNG_UST_TP_ARGS(uint32_t, tid, uint64_t, pthread, uint32_t, creator_tid, uint64_t, create_ns,
+                      uint64_t, start_fn, const char *, name, const uint64_t *, pcs,
+                      uint16_t, npcs),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer_hex(uint64_t, pthread, pthread)
+        lttng_ust_field_integer(uint32_t, creator_tid, creator_tid)
+        lttng_ust_field_integer(uint64_t, create_ns, create_ns)
+        lttng_ust_field_integer_hex(uint64_t, start_fn, start_fn)
+        lttng_ust_field_string(name, name)
+        lttng_ust_field_sequence_hex(uint64_t, stack, pcs, uint16_t, npcs)))
+
+/* A thread ends (returns from its start routine, pthread_exit or cancellation), or the process
+ * exits (its main thread). Emitted by tracer/thread_events.c; read by converter/events.c. */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, thread_exit,
+    LTTNG_UST_TP_ARGS(uint32_t, tid, uint64_t, pthread),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer_hex(uint64_t, pthread, pthread)))
+
+/*
+ * A thread that already exists when a session starts (and again when the process exits): its
+ * name and, when it is inside a wait that ltprof saw begin, what it waits on (`wait`: a
+ * wait_begin kind, or "" when running or unknown) since `since_ns` (CLOCK_MONOTONIC).
+ * Emitted by tracer/thread_events.c for every registered thread; read by converter/events.c.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, thread_state,
+    LTTNG_UST_TP_ARGS(uint32_t, tid, uint64_t, pthread, const char *, name, const char *, wait,
+                      uint64_t, since_ns),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer_hex(uint64_t, pthread, pthread)
+        lttng_ust_field_string(name, name)
+        lttng_ust_field_string(wait, wait)
+        lttng_ust_field_integer(uint64_t, since_ns, since_ns)))
+
+/*
+ * Once per process and session, with process_info: where scheduling information comes from.
+ * `sched_source` is "perf_event" (context-switch records) or "none", `sched_note` says why
+ * when none; `syscall_ns` is the LTPROF_SYSCALL_NS threshold; `heap_source` "mallinfo2" or
+ * "none". Emitted by tracer/thread_events.c; read by converter/events.c.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, trace_info,
+    LTTNG_UST_TP_ARGS(const char *, sched_source, const char *, sched_note, uint64_t, syscall_ns,
+                      const char *, heap_source),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_string(sched_source, sched_source)
+        lttng_ust_field_string(sched_note, sched_note)
+        lttng_ust_field_integer(uint64_t, syscall_ns, syscall_ns)
+        lttng_ust_field_string(heap_source, heap_source)))
+
+/* ---- scheduling and waits ----------------------------------------------------------------- */
+
+/*
+ * Context switches of thread `tid` from its perf_event ring (PERF_RECORD_SWITCH), written out
+ * in batches by the thread itself. `records` holds pairs: the time (CLOCK_MONOTONIC ns), then
+ * (cpu << 8) | flags with flag 1 = switched out (else in) and 2 = preempted (out while
+ * runnable). `lost` counts records the kernel dropped since the previous batch.
+ * Emitted by tracer/sched.c (also from the SIGPROF handler); read by converter/events.c.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, sched_switches,
+    LTTNG_UST_TP_ARGS(uint32_t, tid, uint32_t, lost, const uint64_t *, recs, uint16_t, nrecs),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer(uint32_t, lost, lost)
+        lttng_ust_field_sequence(uint64_t, records, recs, uint16_t, nrecs)))
+
+/*
+ * Thread `tid` starts waiting on a contended synchronisation object at `addr`: `kind` is
+ * "mutex", "rwlock_read", "rwlock_write", "cond", "sem", "barrier" or "join" (then `target` is
+ * the pthread_t joined). `stack`: the caller of the pthread function first.
+ * Emitted by tracer/waits.c; read by converter/events.c.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, wait_begin,
+    LTTNG_UST_TP_ARGS(uint32_t, tid, const char *, kind, uint64_t, addr, uint64_t, target,
+                      const uint64_t *, pcs, uint16_t, npcs),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_string(kind, kind)
+        lttng_ust_field_integer_hex(uint64_t, addr, addr)
+        lttng_ust_field_integer_hex(uint64_t, target, target)
+        lttng_ust_field_sequence_hex(uint64_t, stack, pcs, uint16_t, npcs)))
+
+/* The wait that began with wait_begin ends; `result` is the pthread function's return value.
+ * Emitted by tracer/waits.c; read by converter/events.c. */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, wait_end,
+    LTTNG_UST_TP_ARGS(uint32_t, tid, const char *, kind, uint64_t, addr, int32_t, result),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_string(kind, kind)
+        lttng_ust_field_integer_hex(uint64_t, addr, addr)
+        lttng_ust_field_integer(int32_t, result, result)))
+
+/*
+ * Thread `tid` releases an object that has waiters, so one of them can go on: `kind` is
+ * "mutex", "rwlock", "cond_signal", "cond_broadcast" or "sem". The converter names it as the
+ * waker of the wait on `addr` that ends next. Emitted by tracer/waits.c.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, wake,
+    LTTNG_UST_TP_ARGS(uint32_t, tid, const char *, kind, uint64_t, addr, const uint64_t *, pcs,
+                      uint16_t, npcs),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_string(kind, kind)
+        lttng_ust_field_integer_hex(uint64_t, addr, addr)
+        lttng_ust_field_sequence_hex(uint64_t, stack, pcs, uint16_t, npcs)))
+
+/*
+ * A blocking call of thread `tid` that took at least LTPROF_SYSCALL_NS: `call` is the libc
+ * function ("read", "recvfrom", "poll", "nanosleep", "usleep", ...), `fd` its descriptor or -1,
+ * from `start_ns` to `end_ns` (CLOCK_MONOTONIC), `result` its return value. Emitted when the call
+ * returns, so it comes after the call in the trace; the thread emitted nothing in between.
+ * Emitted by tracer/waits.c; read by converter/events.c.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, syscall,
+    LTTNG_UST_TP_ARGS(uint32_t, tid, const char *, call, int32_t, fd, uint64_t, start_ns,
+                      uint64_t, end_ns, int64_t, result, const uint64_t *, pcs, uint16_t, npcs),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_string(call, call)
+        lttng_ust_field_integer(int32_t, fd, fd)
+        lttng_ust_field_integer(uint64_t, start_ns, start_ns)
+        lttng_ust_field_integer(uint64_t, end_ns, end_ns)
+        lttng_ust_field_integer(int64_t, result, result)
+        lttng_ust_field_sequence_hex(uint64_t, stack, pcs, uint16_t, npcs)))
+
+/* ---- memory ------------------------------------------------------------------------------- */
+
+/* Bytes of heap in use (mallinfo2's uordblks + hblkhd), at most every LTPROF_HEAP_INTERVAL_MS.
+ * Emitted by tracer/heap_counter.c; read by converter/events.c (the Go trace's HeapAlloc). */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, heap,
+    LTTNG_UST_TP_ARGS(uint32_t, tid, uint64_t, in_use_bytes),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer(uint64_t, in_use_bytes, in_use_bytes)))
+
 /* ---- CPU samples -------------------------------------------------------------------------- */
 
 /*

@@ -35,6 +35,12 @@ struct tr_thread_slot {
     struct tr_stack_range stack; /* lo == hi == 0: unknown, use the writable-maps snapshot */
     char name[16];
     _Atomic uint64_t samples;
+    int sw_fd;             /* context-switch event (sched.c), -1 when none */
+    struct perf_event_mmap_page *sw_ring; /* its ring; drained only by the thread itself */
+    /* The wait this thread is in, for ltprof:thread_state (written by the thread, read by
+     * whoever emits the snapshot): a wait_begin kind or NULL, and since when (CLOCK_MONOTONIC). */
+    _Atomic(const char *) wait_kind;
+    _Atomic uint64_t wait_since_ns;
 };
 
 struct tr_wmap {
@@ -44,19 +50,26 @@ struct tr_wmap {
 /* The sampler's process-wide state. sampler.c writes the configuration before arming any
  * thread; the handler only reads it and updates the counters. */
 struct tr_sampler_state {
-    _Atomic int engine;         /* enum tr_cpu_engine; TR_ENGINE_NONE when stopped */
+    _Atomic int engine;         /* enum tr_cpu_engine; TR_ENGINE_NONE when not sampling */
+    _Atomic int armed;          /* threads get slots (sampling or context switches are on) */
+    _Atomic int sched_on;       /* context-switch events are opened for new threads */
+    char sched_note[96];        /* why they are off, for ltprof:trace_info */
+    size_t page_bytes;
     uint64_t period_ns;
     size_t ring_bytes;          /* perf ring mapping: 1 header page + 1 data page */
     uint32_t max_frames;
     _Atomic uint32_t pid;       /* cached getpid(), reset in a fork child */
     _Atomic int force_unwind;
     _Atomic uint32_t epoch;     /* bumped to make every thread announce itself again */
+    _Atomic int states_announced; /* this session has its ltprof:thread_state snapshot */
     _Atomic uint32_t slots_used; /* high-water mark of the slot table */
     struct sigaction prev_action; /* SIGPROF disposition before ours (chained to) */
     struct tr_thread_slot slots[TR_MAX_THREADS];
     _Atomic uint32_t nwmaps;    /* published after wmaps[] is filled */
     struct tr_wmap wmaps[TR_MAX_WMAPS];
     _Atomic uint64_t samples, signals_foreign, unwind[4], handler_ns_total;
+    _Atomic uint64_t sched_lost;     /* switch records the kernel dropped (ring full) */
+    _Atomic uint64_t sched_refused;  /* threads whose context-switch event could not be opened */
 };
 
 extern struct tr_sampler_state tr_samp TR_HIDDEN;
@@ -67,6 +80,39 @@ extern __thread int32_t tr_tls_slot TR_TLS;
 extern __thread int32_t tr_tls_tid TR_TLS;
 extern __thread int32_t tr_tls_seen_enabled TR_TLS;
 extern __thread uint32_t tr_tls_epoch TR_TLS;
+/* Set while the thread drains its switch ring (sched.c), so a nested drain from the signal
+ * handler backs off. */
+extern __thread int tr_tls_draining TR_TLS;
+
+/* The calling thread's slot, or NULL when it has none. ASYNC-SIGNAL-SAFE (sampler_signal.c). */
+struct tr_thread_slot *tr_slot_self(void) TR_HIDDEN;
+int32_t tr_tid_self(void) TR_HIDDEN;
+
+/* The stack range that holds `sp` for the calling thread (its slot's, or a writable mapping
+ * seen at start); 0, or -1 when unknown. ASYNC-SIGNAL-SAFE (sampler_signal.c). */
+int tr_stack_range_guess(uintptr_t sp, struct tr_stack_range *out) TR_HIDDEN;
+/* Set while the thread writes an event from normal context (tr_emit_enter): the handler then
+ * leaves the switch ring alone. */
+extern __thread int tr_tls_emitting TR_TLS;
+
+/* ---- context switches (sched.c) ---- */
+/* Opens `tid`'s context-switch event and maps its ring into s->sw_fd/sw_ring; 0 or -errno.
+ * Normal context, table lock held. */
+int tr_sched_open(struct tr_thread_slot *s, int32_t tid) TR_HIDDEN;
+void tr_sched_close(struct tr_thread_slot *s) TR_HIDDEN;
+size_t tr_sched_ring_bytes(void) TR_HIDDEN;
+/* Emits the switches in the slot's ring as ltprof:sched_switches (or drops them when the event
+ * is off) and empties it. Only the slot's own thread may call it. ASYNC-SIGNAL-SAFE. */
+void tr_sched_drain(struct tr_thread_slot *s, int32_t tid) TR_HIDDEN;
+
+/* Emits the thread-state snapshot once per session: the first thread to see tracing enabled
+ * after it was off does it (sampler_signal.c, waits.c). ASYNC-SIGNAL-SAFE. */
+static inline void tr_announce_states_once(void)
+{
+    if (!atomic_load_explicit(&tr_samp.states_announced, memory_order_relaxed) &&
+        !atomic_exchange_explicit(&tr_samp.states_announced, 1, memory_order_relaxed))
+        tr_emit_thread_states();
+}
 
 /* The SIGPROF handler (sampler_signal.c). */
 void tr_sigprof_handler(int sig, siginfo_t *info, void *ucontext) TR_HIDDEN;

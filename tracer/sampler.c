@@ -33,6 +33,8 @@ __thread int32_t tr_tls_slot TR_TLS;
 __thread int32_t tr_tls_tid TR_TLS;
 __thread int32_t tr_tls_seen_enabled TR_TLS;
 __thread uint32_t tr_tls_epoch TR_TLS;
+__thread int tr_tls_draining TR_TLS;
+__thread int tr_tls_emitting TR_TLS;
 __thread unsigned int tr_guard __attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -52,13 +54,6 @@ static void set_error(struct ltprof_error *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
     va_end(ap);
-}
-
-static int32_t self_tid(void)
-{
-    if (tr_tls_tid == 0)
-        tr_tls_tid = (int32_t)syscall(SYS_gettid);
-    return tr_tls_tid;
 }
 
 /* Reads a small /proc file into buf (NUL-terminated). Returns the length or -errno. */
@@ -202,7 +197,7 @@ static void perf_close(struct tr_thread_slot *s)
 /* The CPU clock of thread `tid`: the kernel's encoding, as glibc's pthread_getcpuclockid. */
 static clockid_t thread_cpu_clock(int32_t tid)
 {
-    if (tid == self_tid())
+    if (tid == tr_tid_self())
         return CLOCK_THREAD_CPUTIME_ID;
     return (clockid_t)((~(uint32_t)tid << 3) | 6u);
 }
@@ -242,6 +237,7 @@ static void slot_disarm(struct tr_thread_slot *s)
     if (s->has_timer)
         timer_delete(s->timer);
     s->has_timer = 0;
+    tr_sched_close(s);
 }
 
 static int slot_find(int32_t tid)
@@ -276,6 +272,9 @@ static void slot_fill(struct tr_thread_slot *s, int32_t tid, int self)
     s->fd = -1;
     s->ring = NULL;
     s->has_timer = 0;
+    s->sw_fd = -1;
+    s->sw_ring = NULL;
+    atomic_store_explicit(&s->wait_kind, NULL, memory_order_relaxed);
     s->thread = self ? pthread_self() : 0;
     s->stack.lo = s->stack.hi = 0;
     atomic_store_explicit(&s->samples, 0, memory_order_relaxed);
@@ -326,12 +325,14 @@ static int arm_locked(int32_t tid, int self, enum tr_cpu_engine engine)
     int rc = 0;
     if (engine == TR_ENGINE_PERF) {
         rc = perf_open(s, tid);
-    } else {
+    } else if (engine == TR_ENGINE_TIMER) {
         rc = timer_open(tid, (uint32_t)idx, &s->timer);
         s->has_timer = rc == 0;
     }
     if (rc < 0)
         return rc;
+    if (atomic_load_explicit(&tr_samp.sched_on, memory_order_relaxed) && tr_sched_open(s, tid) < 0)
+        atomic_fetch_add_explicit(&tr_samp.sched_refused, 1, memory_order_relaxed);
     if ((uint32_t)idx + 1 > atomic_load_explicit(&tr_samp.slots_used, memory_order_relaxed))
         atomic_store_explicit(&tr_samp.slots_used, (uint32_t)idx + 1, memory_order_release);
     if (self)
@@ -339,7 +340,7 @@ static int arm_locked(int32_t tid, int self, enum tr_cpu_engine engine)
     atomic_store_explicit(&s->tid, tid, memory_order_release);
     if (engine == TR_ENGINE_PERF)
         rc = perf_start(s);
-    else
+    else if (engine == TR_ENGINE_TIMER)
         rc = timer_start(s->timer);
     if (rc < 0)
         slot_disarm(s);
@@ -374,8 +375,10 @@ static void on_thread_exit(void *value)
     tr_guard_enter();
     pthread_mutex_lock(&table_lock);
     if (idx >= 0 && idx < TR_MAX_THREADS &&
-        atomic_load_explicit(&tr_samp.slots[idx].tid, memory_order_relaxed) == self_tid())
+        atomic_load_explicit(&tr_samp.slots[idx].tid, memory_order_relaxed) == tr_tid_self()) {
+        tr_sched_drain(&tr_samp.slots[idx], tr_tid_self()); /* its last switches */
         slot_disarm(&tr_samp.slots[idx]);
+    }
     pthread_mutex_unlock(&table_lock);
     tr_tls_slot = 0;
     tr_guard_leave();
@@ -408,6 +411,7 @@ static void fork_child(void)
         atomic_store_explicit(&s->tid, 0, memory_order_relaxed);
         if (s->fd >= 0)
             perf_close(s); /* the parent's event and ring; the parent keeps its own */
+        tr_sched_close(s);
         s->has_timer = 0;
     }
     atomic_store_explicit(&tr_samp.slots_used, 0, memory_order_relaxed);
@@ -446,6 +450,16 @@ const char *tr_engine_name(enum tr_cpu_engine engine)
     }
 }
 
+const char *tr_sched_source(void)
+{
+    return atomic_load_explicit(&tr_samp.sched_on, memory_order_relaxed) ? "perf_event" : "none";
+}
+
+const char *tr_sched_note(void)
+{
+    return tr_samp.sched_note;
+}
+
 enum tr_cpu_engine tr_sampler_engine(void)
 {
     return (enum tr_cpu_engine)atomic_load_explicit(&tr_samp.engine, memory_order_relaxed);
@@ -460,13 +474,18 @@ static int calling_thread_blocks_sigprof(void)
 
 int tr_sampler_arm_self(void)
 {
+    return tr_sampler_arm_self_unblocked(!calling_thread_blocks_sigprof());
+}
+
+int tr_sampler_arm_self_unblocked(int unblocked)
+{
     enum tr_cpu_engine engine = tr_sampler_engine();
     int rc;
-    if (engine == TR_ENGINE_NONE || calling_thread_blocks_sigprof())
+    if (!atomic_load_explicit(&tr_samp.armed, memory_order_acquire) || !unblocked)
         return LTPROF_OK;
     tr_guard_enter();
     pthread_mutex_lock(&table_lock);
-    rc = arm_locked(self_tid(), 1, engine);
+    rc = arm_locked(tr_tid_self(), 1, engine);
     pthread_mutex_unlock(&table_lock);
     if (rc >= 0 && tr_tls_slot > 0)
         pthread_setspecific(exit_key, (void *)(uintptr_t)tr_tls_slot);
@@ -486,7 +505,7 @@ static void arm_existing_threads(enum tr_cpu_engine engine)
         return;
     while ((de = readdir(dir)) != NULL) {
         int32_t tid = (int32_t)strtol(de->d_name, NULL, 10);
-        if (tid <= 0 || tid == self_tid() || thread_blocks_sigprof(tid))
+        if (tid <= 0 || tid == tr_tid_self() || thread_blocks_sigprof(tid))
             continue;
         pthread_mutex_lock(&table_lock);
         arm_locked(tid, 0, engine);
@@ -507,10 +526,10 @@ static enum tr_cpu_engine arm_first_thread(enum tr_cpu_engine want, struct ltpro
 {
     enum tr_cpu_engine engine = want == TR_ENGINE_TIMER ? TR_ENGINE_TIMER : TR_ENGINE_PERF;
     pthread_mutex_lock(&table_lock);
-    int rc = arm_locked(self_tid(), 1, engine);
+    int rc = arm_locked(tr_tid_self(), 1, engine);
     if (rc < 0 && want == TR_ENGINE_AUTO && perf_refused(-rc)) {
         engine = TR_ENGINE_TIMER;
-        rc = arm_locked(self_tid(), 1, engine);
+        rc = arm_locked(tr_tid_self(), 1, engine);
     }
     pthread_mutex_unlock(&table_lock);
     if (rc < 0) {
@@ -535,12 +554,32 @@ static int check_config(const struct tr_sampler_config *cfg, struct ltprof_error
     return LTPROF_OK;
 }
 
+/* Whether the kernel gives this thread context-switch records; the reason goes to sched_note
+ * when it does not. */
+static int probe_sched(void)
+{
+    struct tr_thread_slot probe;
+    memset(&probe, 0, sizeof(probe));
+    probe.sw_fd = -1;
+    int rc = tr_sched_open(&probe, tr_tid_self());
+    if (rc == 0) {
+        tr_sched_close(&probe);
+        tr_samp.sched_note[0] = '\0';
+        return 1;
+    }
+    snprintf(tr_samp.sched_note, sizeof(tr_samp.sched_note),
+             "perf_event_open refused context-switch records: %s", strerror(-rc));
+    return 0;
+}
+
 int tr_sampler_start(const struct tr_sampler_config *cfg, struct ltprof_error *err)
 {
     int rc = check_config(cfg, err);
-    if (rc != LTPROF_OK || cfg->period_hz == 0)
+    if (rc == LTPROF_OK && !cfg->sched_switches)
+        snprintf(tr_samp.sched_note, sizeof(tr_samp.sched_note), "turned off (LTPROF_SCHED=off)");
+    if (rc != LTPROF_OK || (cfg->period_hz == 0 && !cfg->sched_switches))
         return rc;
-    if (tr_sampler_engine() != TR_ENGINE_NONE) {
+    if (atomic_load_explicit(&tr_samp.armed, memory_order_acquire)) {
         set_error(err, "CPU sampler already running: engine=%s",
                   tr_engine_name(tr_sampler_engine()));
         return LTPROF_ERR_BUSY;
@@ -559,17 +598,32 @@ int tr_sampler_start(const struct tr_sampler_config *cfg, struct ltprof_error *e
         goto end;
     }
     snapshot_writable_maps();
-    tr_samp.period_ns = 1000000000u / cfg->period_hz;
-    tr_samp.ring_bytes = 2 * (size_t)sysconf(_SC_PAGESIZE);
+    tr_samp.page_bytes = (size_t)sysconf(_SC_PAGESIZE);
+    tr_samp.period_ns = cfg->period_hz ? 1000000000u / cfg->period_hz : 0;
+    tr_samp.ring_bytes = 2 * tr_samp.page_bytes;
     tr_samp.max_frames = cfg->max_frames;
     atomic_store_explicit(&tr_samp.pid, (uint32_t)getpid(), memory_order_relaxed);
+    atomic_store_explicit(&tr_samp.sched_on, cfg->sched_switches && probe_sched(),
+                          memory_order_relaxed);
 
-    enum tr_cpu_engine engine = arm_first_thread(cfg->engine, err);
-    if (engine == TR_ENGINE_NONE) {
-        rc = cfg->engine == TR_ENGINE_PERF ? LTPROF_ERR_UNSUPPORTED : LTPROF_ERR_IO;
-        goto end;
+    enum tr_cpu_engine engine = TR_ENGINE_NONE;
+    if (cfg->period_hz > 0) {
+        engine = arm_first_thread(cfg->engine, err);
+        if (engine == TR_ENGINE_NONE) {
+            rc = cfg->engine == TR_ENGINE_PERF ? LTPROF_ERR_UNSUPPORTED : LTPROF_ERR_IO;
+            if (!atomic_load_explicit(&tr_samp.sched_on, memory_order_relaxed))
+                goto end;
+        }
+    }
+    if (engine == TR_ENGINE_NONE) { /* context switches only */
+        pthread_mutex_lock(&table_lock);
+        int arc = arm_locked(tr_tid_self(), 1, TR_ENGINE_NONE);
+        pthread_mutex_unlock(&table_lock);
+        if (arc >= 0 && tr_tls_slot > 0)
+            pthread_setspecific(exit_key, (void *)(uintptr_t)tr_tls_slot);
     }
     atomic_store_explicit(&tr_samp.engine, engine, memory_order_release);
+    atomic_store_explicit(&tr_samp.armed, 1, memory_order_release);
     arm_existing_threads(engine);
 end:
     tr_guard_leave();
@@ -581,6 +635,7 @@ void tr_sampler_stop(void)
     tr_guard_enter();
     pthread_mutex_lock(&table_lock);
     atomic_store_explicit(&tr_samp.engine, TR_ENGINE_NONE, memory_order_release);
+    atomic_store_explicit(&tr_samp.armed, 0, memory_order_release);
     disarm_all_locked();
     pthread_mutex_unlock(&table_lock);
     tr_guard_leave();
@@ -624,6 +679,10 @@ void tr_emit_process_info(void)
                          tr_engine_name(tr_sampler_engine()), tr_samp.period_ns,
                          tr_samp.max_frames);
     tr_emit_thread_info_self();
+    if (lttng_ust_tracepoint_enabled(ltprof, thread_state)) {
+        atomic_store_explicit(&tr_samp.states_announced, 1, memory_order_relaxed);
+        tr_emit_thread_states();
+    }
 }
 
 void tr_emit_thread_info_self(void)
@@ -633,7 +692,7 @@ void tr_emit_thread_info_self(void)
         return;
     prctl(PR_GET_NAME, name);
     name[15] = '\0';
-    lttng_ust_tracepoint(ltprof, thread_info, (uint32_t)self_tid(), name);
+    lttng_ust_tracepoint(ltprof, thread_info, (uint32_t)tr_tid_self(), name);
 }
 
 /* Copies a name into a slot; SIGPROF is blocked so this thread's handler never sees it half
@@ -673,6 +732,6 @@ void tr_thread_renamed(pthread_t thread, const char *name)
     }
     pthread_mutex_unlock(&table_lock);
     if (!found && pthread_equal(thread, pthread_self()) && tr_tls_slot == 0)
-        lttng_ust_tracepoint(ltprof, thread_info, (uint32_t)self_tid(), name);
+        lttng_ust_tracepoint(ltprof, thread_info, (uint32_t)tr_tid_self(), name);
     tr_guard_leave();
 }

@@ -3,7 +3,8 @@
  * ASYNC-SIGNAL-SAFE: the SIGPROF handler of the CPU sampler and everything it calls. Nothing
  * here locks, allocates or calls a function that is not async-signal-safe; it reads the slot
  * table published by sampler.c (sampler-internal.h) and TLS with the initial-exec model.
- * It tells our signals from foreign ones, emits ltprof:cpu_sample and re-arms perf events.
+ * It tells our signals from foreign ones, emits ltprof:cpu_sample, writes out the thread's
+ * context switches (sched.c) and re-arms perf events.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,23 +16,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "ltprof_tp.h"
 #include "sampler-internal.h"
 #include "unwind.h"
 
 #define RELAXED memory_order_relaxed
 
-static int32_t my_tid(void)
+int32_t tr_tid_self(void)
 {
     if (tr_tls_tid == 0)
         tr_tls_tid = (int32_t)syscall(SYS_gettid);
     return tr_tls_tid;
 }
 
-/* The calling thread's slot, or NULL when it is not armed. */
-static struct tr_thread_slot *my_slot(void)
+struct tr_thread_slot *tr_slot_self(void)
 {
-    int32_t tid = my_tid();
+    int32_t tid = tr_tid_self();
     int32_t idx = tr_tls_slot - 1;
     if (idx >= 0 && atomic_load_explicit(&tr_samp.slots[idx].tid, memory_order_acquire) == tid)
         return &tr_samp.slots[idx];
@@ -53,7 +54,7 @@ static enum sig_kind classify(const siginfo_t *info, struct tr_thread_slot **slo
 {
     *slot_out = NULL;
     if (info->si_code == POLL_HUP || info->si_code == POLL_IN) {
-        struct tr_thread_slot *s = my_slot();
+        struct tr_thread_slot *s = tr_slot_self();
         if (s && s->fd >= 0 && s->fd == info->si_fd) {
             *slot_out = s;
             return SIG_OURS;
@@ -68,7 +69,7 @@ static enum sig_kind classify(const siginfo_t *info, struct tr_thread_slot **slo
             return SIG_FOREIGN;
         uint32_t idx = (uint32_t)v;
         if (idx < TR_MAX_THREADS &&
-            atomic_load_explicit(&tr_samp.slots[idx].tid, memory_order_acquire) == my_tid() &&
+            atomic_load_explicit(&tr_samp.slots[idx].tid, memory_order_acquire) == tr_tid_self() &&
             tr_samp.slots[idx].has_timer) {
             tr_tls_slot = (int32_t)idx + 1;
             *slot_out = &tr_samp.slots[idx];
@@ -96,7 +97,7 @@ static void chain(int sig, siginfo_t *info, void *ucontext)
         sigaction(sig, &dfl, NULL);
         sigemptyset(&set);
         sigaddset(&set, sig);
-        syscall(SYS_tgkill, getpid(), my_tid(), sig);
+        syscall(SYS_tgkill, getpid(), tr_tid_self(), sig);
         pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     } else if (prev->sa_handler != SIG_IGN) {
         sigset_t old;
@@ -126,7 +127,8 @@ static void announce_if_needed(const struct tr_thread_slot *slot)
                          tr_engine_name((enum tr_cpu_engine)atomic_load_explicit(&tr_samp.engine,
                                                                                   RELAXED)),
                          tr_samp.period_ns, tr_samp.max_frames);
-    lttng_ust_tracepoint(ltprof, thread_info, (uint32_t)my_tid(), slot->name);
+    lttng_ust_tracepoint(ltprof, thread_info, (uint32_t)tr_tid_self(), slot->name);
+    tr_announce_states_once();
 }
 
 /* The stack the unwinder may read: the slot's own range when sp is inside it, else the
@@ -134,7 +136,7 @@ static void announce_if_needed(const struct tr_thread_slot *slot)
 static struct tr_stack_range stack_for(const struct tr_thread_slot *slot, uintptr_t sp)
 {
     struct tr_stack_range r = {sp, sp};
-    if (sp >= slot->stack.lo && sp < slot->stack.hi)
+    if (slot && sp >= slot->stack.lo && sp < slot->stack.hi)
         return slot->stack;
     uint32_t lo = 0, hi = atomic_load_explicit(&tr_samp.nwmaps, memory_order_acquire);
     while (lo < hi) {
@@ -151,6 +153,12 @@ static struct tr_stack_range stack_for(const struct tr_thread_slot *slot, uintpt
     return r;
 }
 
+int tr_stack_range_guess(uintptr_t sp, struct tr_stack_range *out)
+{
+    *out = stack_for(tr_slot_self(), sp);
+    return out->hi > out->lo ? 0 : -1;
+}
+
 static void sample(struct tr_thread_slot *slot, const siginfo_t *info, void *ucontext)
 {
     int enabled = lttng_ust_tracepoint_enabled(ltprof, cpu_sample);
@@ -160,8 +168,11 @@ static void sample(struct tr_thread_slot *slot, const siginfo_t *info, void *uco
 
     atomic_fetch_add_explicit(&tr_samp.samples, 1, RELAXED);
     atomic_fetch_add_explicit(&slot->samples, 1, RELAXED);
-    if (!enabled)
+    if (!enabled) {
         tr_tls_seen_enabled = 0;
+        if (atomic_load_explicit(&tr_samp.states_announced, RELAXED))
+            atomic_store_explicit(&tr_samp.states_announced, 0, RELAXED); /* session over */
+    }
     if (!enabled && !atomic_load_explicit(&tr_samp.force_unwind, RELAXED))
         return;
     if (enabled)
@@ -176,7 +187,7 @@ static void sample(struct tr_thread_slot *slot, const siginfo_t *info, void *uco
     if ((unsigned)status < 4)
         atomic_fetch_add_explicit(&tr_samp.unwind[status], 1, RELAXED);
     if (enabled)
-        lttng_ust_tracepoint(ltprof, cpu_sample, (uint32_t)my_tid(), weight_ns, (uint8_t)status,
+        lttng_ust_tracepoint(ltprof, cpu_sample, (uint32_t)tr_tid_self(), weight_ns, (uint8_t)status,
                              pcs, (uint16_t)n);
 }
 
@@ -192,7 +203,11 @@ void tr_sigprof_handler(int sig, siginfo_t *info, void *ucontext)
         atomic_fetch_add_explicit(&tr_samp.signals_foreign, 1, RELAXED);
     } else {
         uint64_t t0 = now_ns();
+        tr_guard_enter(); /* what LTTng-UST calls from here is not traced */
         sample(slot, info, ucontext);
+        if (!tr_tls_emitting) /* else the thread is writing an event: it drains itself */
+            tr_sched_drain(slot, tr_tid_self());
+        tr_guard_leave();
         if (slot->ring) /* consume the sample records: the ring never fills */
             __atomic_store_n(&slot->ring->data_tail,
                              __atomic_load_n(&slot->ring->data_head, __ATOMIC_ACQUIRE),

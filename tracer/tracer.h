@@ -27,6 +27,7 @@ struct tr_sampler_config {
     uint32_t period_hz;        /* samples per CPU-second per thread; 0 = off, at most 10000 */
     enum tr_cpu_engine engine; /* TR_ENGINE_AUTO, TR_ENGINE_PERF or TR_ENGINE_TIMER */
     uint32_t max_frames;       /* stack depth of each sample, 1..TR_UNWIND_MAX_FRAMES */
+    int sched_switches;        /* also record context switches (perf), when the kernel allows */
 };
 
 /*
@@ -43,6 +44,10 @@ int tr_sampler_start(const struct tr_sampler_config *cfg, struct ltprof_error *e
 /* The engine in use: TR_ENGINE_PERF, TR_ENGINE_TIMER, or TR_ENGINE_NONE when not sampling. */
 enum tr_cpu_engine tr_sampler_engine(void);
 
+/* Where context switches come from: "perf_event" or "none" (then tr_sched_note() says why). */
+const char *tr_sched_source(void);
+const char *tr_sched_note(void);
+
 /* "perf_event", "timer_create" or "none" (also for AUTO). Static string. */
 const char *tr_engine_name(enum tr_cpu_engine engine);
 
@@ -52,6 +57,9 @@ const char *tr_engine_name(enum tr_cpu_engine engine);
  * a negative enum ltprof_status when the thread could not be armed.
  */
 int tr_sampler_arm_self(void);
+/* The same, for a caller that blocked SIGPROF for a moment: `unblocked` says whether the thread
+ * takes SIGPROF otherwise (threads that block it for good are not armed). */
+int tr_sampler_arm_self_unblocked(int unblocked);
 
 /* Disarms every thread and stops sampling; the SIGPROF handler stays installed (it drops
  * late signals of ours and forwards the others). Safe to call when not running. */
@@ -94,13 +102,47 @@ void tr_thread_renamed(pthread_t thread, const char *name);
 /* Emits ltprof:thread_info for the calling thread (at thread start) when enabled. */
 void tr_emit_thread_info_self(void);
 
-/* ---- stacks in normal context (stack_capture.c) ---- */
+/* ---- events from normal context (waits.c, thread_events.c, stack_capture.c) ------------------ */
+
+/* ltprof's own code on a thread's stack: the interposers and the functions that record events
+ * are placed in this section, so that tr_stack_capture_caller() can drop their frames. */
+#define TR_TEXT __attribute__((section("ltprof_text")))
+
+/* What the tracer records besides CPU samples (from the LTPROF_* variables, runtime/config.c). */
+struct tr_trace_config {
+    uint64_t syscall_ns;       /* record blocking calls that took at least this long; 0 = all */
+    uint32_t heap_interval_ms; /* at most one heap counter event per interval; 0 = none */
+};
+
+/* Sets the configuration; call once at start, before threads are created. */
+void tr_trace_configure(const struct tr_trace_config *cfg);
 
 /*
- * The calling thread's stack, as return addresses: pcs[0] is in the function that called the
- * caller of tr_stack_capture, after `skip` more frames are dropped. At most `max` PCs.
- * Normal context only (not in a signal handler). Returns the number written (0 if unknown).
+ * Brackets an event emitted from normal context: tr_emit_enter() first writes out the context
+ * switches the calling thread's ring holds and keeps the SIGPROF handler from writing out more
+ * until the matching tr_emit_leave(), so the thread's events stay in time order even for events
+ * that describe the past (a blocking call is recorded when it returns). Nests; async-signal-safe.
  */
-size_t tr_stack_capture(uint64_t *pcs, size_t max, unsigned skip);
+int tr_emit_enter(void);
+void tr_emit_leave(int token);
+
+/*
+ * The stack of the code that called into ltprof (the first frame outside TR_TEXT code, then
+ * its callers), as return addresses, at most `max`. Returns the number written (0 if unknown).
+ * Async-signal-safe once the thread's stack range is known (tr_stack_prepare_self).
+ */
+size_t tr_stack_capture_caller(uint64_t *pcs, size_t max);
+
+/* Learns the calling thread's stack range (normal context; the pthread_create trampoline and
+ * the constructor call it), so later captures need no allocation. */
+void tr_stack_prepare_self(void);
+
+/* Emits ltprof:thread_state for every thread ltprof knows (name, and the wait it is in) and
+ * ltprof:trace_info; tr_emit_process_info() calls it. Async-signal-safe. */
+void tr_emit_thread_states(void);
+
+/* The main thread's (or any thread's) end, for threads not started through pthread_create:
+ * emits ltprof:thread_exit when the event is enabled. */
+void tr_thread_exited(void);
 
 #endif

@@ -18,7 +18,7 @@ static int convert(const char *trace, const char *out, struct cv_summary *s,
                    struct ltprof_error *err)
 {
     memset(err, 0, sizeof(*err));
-    return cv_convert_dir(trace, out, s, NULL, NULL, err);
+    return cv_convert_dir(trace, out, CV_OUTPUT_ALL, s, NULL, NULL, err);
 }
 
 int main(int argc, char **argv)

@@ -7,8 +7,7 @@
 set -u
 mode=$1 bin=$2 src=$3
 work=$(mktemp -d)
-server_pid=
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() { rm -rf "$work"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -30,29 +29,12 @@ expect_raw() {
     done
 }
 
-# http_check GO FILE ENDPOINT...: start the web UI, every endpoint must answer 200.
+# http_check GO FILE ENDPOINT...: the viewer's pages (tests/gotrace_checks.sh).
+source "$src/../gotrace_checks.sh"
 http_check() {
-    local go=$1 file=$2; shift 2
-    local port=$((20000 + RANDOM % 20000))
-    BROWSER=true "$go" tool trace -http=127.0.0.1:$port "$file" > "$work/server.log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 1 300); do
-        grep -q "istening on" "$work/server.log" && break
-        kill -0 $server_pid 2>/dev/null || { cat "$work/server.log"; fail "server died"; }
-        sleep 0.1
-    done
-    grep -q "istening on" "$work/server.log" || fail "server never listened"
-    for ep in "$@"; do
-        local code
-        code=$(curl -s -o "$work/body" -w "%{http_code}" "http://127.0.0.1:$port$ep")
-        [ "$code" = 200 ] || { cat "$work/server.log"; fail "$ep answered $code"; }
-        if [ "${ep%%\?*}" = /jsontrace ]; then
-            python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["traceEvents"]' \
-                "$work/body" || fail "$ep is not valid trace JSON"
-        fi
-    done
-    kill $server_pid; wait $server_pid 2>/dev/null; server_pid=
-    ! grep -qi panic "$work/server.log" || { cat "$work/server.log"; fail "handler panicked"; }
+    local go=$1 file=$2
+    shift 2
+    gt_http_check "$go" "$file" "$work" "$@" || fail "trace viewer checks"
 }
 
 case $mode in

@@ -186,3 +186,17 @@ trace_event_counts() {
 }
 # Note for pipelines: with pipefail, a consumer that stops early (grep -q, head) can kill the
 # producer with SIGPIPE and fail the pipeline; use `grep ... >/dev/null` and `sed -n 1p`.
+
+# The trace checks shared with the converter's tests, and the Go-trace checker.
+source "$IT_DIR/../gotrace_checks.sh"
+GTCHECK=("$PYTHON" "$IT_DIR/gotrace_check.py")
+
+# newer_go: prints the path of a current Go (shared/tools/newer-go.sh), or nothing when that Go
+# cannot be had here; the callers then say they skip its checks.
+newer_go() {
+    local script=${LTPROF_NEWER_GO_SCRIPT:-$LTPROF_SOURCE_DIR/../shared/tools/newer-go.sh} go
+    [ -x "$script" ] || return 0
+    go=$(run_limited 600 "$script" 2>/dev/null) || return 0
+    [ -x "$go" ] && echo "$go"
+    return 0
+}

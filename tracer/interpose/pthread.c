@@ -2,20 +2,24 @@
 /*
  * Interposers of pthread_create and pthread_setname_np (exported: they replace libc's in the
  * traced program). A new thread starts in a trampoline that prepares LTTng-UST's TLS for
- * signal handlers, arms the CPU sampler and announces the thread before running the user's
- * function. No policy here: the work is in sampler.c (tracer.h). Results and errno are kept.
+ * signal handlers, arms the CPU sampler and emits ltprof:thread_start (with what the creator
+ * recorded: its stack and the time of the call) before running the user's function. No policy here: the work is in sampler.c (tracer.h). Results and errno are kept.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <lttng/ust-thread.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../guard.h"
+#include "../thread_events.h"
 #include "../tracer.h"
 
 #define TR_EXPORT __attribute__((visibility("default")))
@@ -27,7 +31,16 @@ typedef int (*setname_fn)(pthread_t, const char *);
 struct start_block {
     void *(*start)(void *);
     void *arg;
+    struct tr_thread_birth birth;
 };
+
+/* LTTng-UST's own threads (its listeners) are not the program's: they run as ltprof's work. */
+static int is_lttng_thread(void *(*start)(void *))
+{
+    Dl_info info;
+    return dladdr((void *)(uintptr_t)start, &info) && info.dli_fname &&
+           strstr(info.dli_fname, "liblttng-ust");
+}
 
 /* The next definition of `name` (libc's); abort() when there is none: without it the program
  * cannot work at all. */
@@ -36,8 +49,7 @@ static void *resolve_real(const char *name)
     void *fn = dlsym(RTLD_NEXT, name);
     if (!fn) {
         static const char msg[] = "ltprof: cannot find the real pthread function\n";
-        ssize_t ignored = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-        (void)ignored;
+        syscall(SYS_write, STDERR_FILENO, msg, sizeof(msg) - 1); /* write() is interposed */
         abort();
     }
     return fn;
@@ -65,20 +77,33 @@ static setname_fn real_setname(void)
     return f;
 }
 
-static void *trampoline(void *p)
+/* Named for the stacks it appears in: every thread started through ltprof starts here. */
+static void *ltprof_thread_trampoline(void *p)
 {
     struct start_block block = *(struct start_block *)p;
     tr_guard_enter();
     free(p);
     lttng_ust_init_thread(); /* before any tracepoint from a signal handler on this thread */
-    tr_sampler_arm_self();
-    tr_emit_thread_info_self();
+    if (is_lttng_thread(block.start))
+        return block.start(block.arg); /* the guard stays held for the thread's life */
+    /* No sample before the thread has announced itself: its first event is thread_start. */
+    sigset_t prof, old;
+    sigemptyset(&prof);
+    sigaddset(&prof, SIGPROF);
+    pthread_sigmask(SIG_BLOCK, &prof, &old);
+    tr_sampler_arm_self_unblocked(!sigismember(&old, SIGPROF));
+    tr_thread_started(&block.birth);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     tr_guard_leave();
-    return block.start(block.arg);
+    void *ret = block.start(block.arg);
+    /* Written here rather than by the exit key's destructor when possible: destructors run
+     * after LTTng-UST's own thread teardown. */
+    tr_thread_exited();
+    return ret;
 }
 
-TR_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
-                             void *(*start)(void *), void *arg)
+TR_EXPORT TR_TEXT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                                     void *(*start)(void *), void *arg)
 {
     create_fn real = real_create();
     struct start_block *block;
@@ -96,7 +121,8 @@ TR_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     }
     block->start = start;
     block->arg = arg;
-    rc = real(thread, attr, trampoline, block);
+    tr_thread_birth_record(&block->birth, start);
+    rc = real(thread, attr, ltprof_thread_trampoline, block);
     saved_errno = errno;
     if (rc != 0)
         free(block);

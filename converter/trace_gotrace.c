@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Go execution trace output of the timeline (timeline.h, struct tl_ops): maps thread
+ * transitions onto Go's model through the encoder (gotrace_writer.h). One goroutine per thread
+ * lifetime with a fresh id, one P per live thread (ids reused after a thread exits, so rows
+ * stay few with thread churn) started with the thread's real tid, per-goroutine sequence
+ * numbers, threads that existed before the trace created in the start-up block (P -1).
+ * Rules: shared reference go-trace-format.md and docs/go-trace.md.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gotrace_writer.h"
+#include "timeline.h"
+
+/* Start-up block events sit 1 us before every event on a P (see begin). */
+#define STARTUP_TICK 1000
+#define EVENTS_TICK 2000
+
+struct go_thread {
+    uint64_t g;
+    uint64_t p;
+    uint64_t seq;      /* per-G counter of §2.10 */
+    bool proc_started; /* ProcStart written for this lifetime */
+    bool running;      /* a GoStart is open */
+    uint64_t label;    /* string id of its name, for GoStartLabel */
+};
+
+/* A stack id of the writer for (cv_stack id, leaf frame added). */
+struct go_stack_key_rec {
+    uint64_t hash;
+    uint32_t stack;
+    const char *leaf;
+    uint64_t go_id;
+};
+
+struct go_out {
+    struct cv_state *st;
+    FILE *file;
+    char *path;
+    int io_errno;
+    struct gotrace_writer *w;
+    uint64_t t0;
+    struct cv_vec threads;   /* struct go_thread, by tl_thread index */
+    uint64_t next_g;
+    struct cv_vec free_ps;   /* uint64_t P ids of exited threads */
+    uint64_t nps;            /* P ids handed out so far */
+    uint64_t procs_announced;/* last Gomaxprocs value */
+    struct cv_vec stacks;    /* struct go_stack_key_rec */
+    struct cv_index stack_index;
+    struct cv_symbolized sym;
+    struct gotrace_frame frames[CV_MAX_SYM_FRAMES + 1];
+};
+
+static int file_write(void *ctx, const void *data, size_t size)
+{
+    struct go_out *o = ctx;
+    if (fwrite(data, 1, size, o->file) != size) {
+        o->io_errno = errno ? errno : EIO;
+        return LTPROF_ERR_IO;
+    }
+    return 0;
+}
+
+static uint64_t tick(const struct go_out *o, uint64_t ts)
+{
+    return ts - o->t0 + EVENTS_TICK;
+}
+
+static struct go_thread *gt(struct go_out *o, const struct tl_thread *t)
+{
+    return t->index < o->threads.len ? CV_VEC_AT(&o->threads, struct go_thread, t->index) : NULL;
+}
+
+/* ---- stacks ---------------------------------------------------------------------------------- */
+
+struct skey {
+    const struct go_out *o;
+    uint32_t stack;
+    const char *leaf;
+};
+
+static uint64_t skey_hash(uint32_t stack, const char *leaf)
+{
+    uint64_t k[2] = {stack, (uint64_t)(uintptr_t)leaf};
+    return cv_hash_bytes(k, sizeof(k), 3);
+}
+
+static bool skey_eq(const void *ctx, size_t pos)
+{
+    const struct skey *k = ctx;
+    const struct go_stack_key_rec *r = CV_VEC_AT(&k->o->stacks, struct go_stack_key_rec, pos);
+    return r->stack == k->stack && r->leaf == k->leaf;
+}
+
+static uint64_t skey_rehash(const void *ctx, size_t pos)
+{
+    return CV_VEC_AT(&((const struct go_out *)ctx)->stacks, struct go_stack_key_rec, pos)->hash;
+}
+
+/* The writer's id for cv_stack `stack`, with a leaf frame named `leaf` (a static or interned
+ * string: the libc function, as Go's own traces end in syscall.Syscall) when not NULL. */
+static uint64_t go_stack(struct go_out *o, uint32_t stack, const char *leaf)
+{
+    if (!stack && !leaf)
+        return 0;
+    struct skey k = {o, stack, leaf};
+    uint64_t h = skey_hash(stack, leaf);
+    size_t pos = cv_index_find(&o->stack_index, h, skey_eq, &k);
+    if (pos != SIZE_MAX)
+        return CV_VEC_AT(&o->stacks, struct go_stack_key_rec, pos)->go_id;
+    size_t n = 0;
+    if (leaf)
+        o->frames[n++] = (struct gotrace_frame){0, leaf, NULL, 0};
+    const struct cv_stack *s = cv_stack_get(&o->st->stacks, stack);
+    if (s && cv_stack_symbolize(o->st, s, &o->sym) == 0)
+        for (size_t i = 0; i < o->sym.n; i++)
+            o->frames[n++] = (struct gotrace_frame){o->sym.frames[i].pc, o->sym.frames[i].function,
+                                                    o->sym.frames[i].file,
+                                                    (uint64_t)o->sym.frames[i].line};
+    uint64_t id = gotrace_stack(o->w, o->frames, n);
+    struct go_stack_key_rec *r = cv_vec_push(&o->stacks);
+    if (!r)
+        return id;
+    *r = (struct go_stack_key_rec){h, stack, leaf, id};
+    if (cv_index_insert(&o->stack_index, h, o->stacks.len - 1, skey_rehash, o) != 0)
+        o->stacks.len--;
+    return id;
+}
+
+/* The stack that names a goroutine: its start function, else its thread's name. */
+static uint64_t entry_stack(struct go_out *o, const struct tl_thread *t, uint64_t start_fn)
+{
+    struct gotrace_frame f = {0, t->name, NULL, 0};
+    uint32_t id = 0;
+    if (start_fn && cv_stack_intern(&o->st->stacks, t->pid, &start_fn, 1, true, &id) == 0 && id) {
+        const struct cv_stack *s = cv_stack_get(&o->st->stacks, id);
+        if (cv_stack_symbolize(o->st, s, &o->sym) == 0 && o->sym.n > 0) {
+            /* The outermost frame at that address: the function itself, not what it inlines. */
+            const struct cv_frame *fr = &o->sym.frames[o->sym.n - 1];
+            f = (struct gotrace_frame){start_fn, fr->function, fr->file, (uint64_t)fr->line};
+        }
+    }
+    return gotrace_stack(o->w, &f, 1);
+}
+
+/* The pthread function a wait is in, as the leaf frame of its stack. */
+static const char *wait_function(enum tl_stop why, const char *detail)
+{
+    if (why == TL_STOP_SYSCALL || why == TL_STOP_SLEEP)
+        return detail;
+    if (!detail)
+        return NULL;
+    static const struct {
+        const char *kind, *fn;
+    } map[] = {
+        {"mutex", "pthread_mutex_lock"}, {"rwlock_read", "pthread_rwlock_rdlock"},
+        {"rwlock_write", "pthread_rwlock_wrlock"}, {"cond", "pthread_cond_wait"},
+        {"sem", "sem_wait"}, {"barrier", "pthread_barrier_wait"}, {"join", "pthread_join"},
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(map[i].kind, detail) == 0)
+            return map[i].fn;
+    return NULL;
+}
+
+/* The function a thread waited in, when nobody is known to have woken it. */
+static const char *wait_function_of(enum tl_stop from)
+{
+    switch (from) {
+    case TL_STOP_SLEEP: return "nanosleep";
+    default: return NULL;
+    }
+}
+
+/* ---- Ps ------------------------------------------------------------------------------------- */
+
+static int proc_ensure(struct go_out *o, const struct tl_thread *t, uint64_t ts)
+{
+    struct go_thread *g = gt(o, t);
+    int rc;
+    if (g->proc_started)
+        return 0;
+    g->proc_started = true;
+    if ((rc = gotrace_proc_start(o->w, g->p, tick(o, ts), t->tid)))
+        return rc;
+    if (g->p + 1 > o->procs_announced) { /* Gomaxprocs first, and whenever the rows grow */
+        o->procs_announced = g->p + 1;
+        return gotrace_gomaxprocs(o->w, g->p, tick(o, ts), o->procs_announced, 0);
+    }
+    return 0;
+}
+
+static uint64_t proc_alloc(struct go_out *o)
+{
+    if (o->free_ps.len == 0)
+        return o->nps++;
+    /* the lowest free id keeps rows dense */
+    uint64_t *ps = o->free_ps.items;
+    size_t best = 0;
+    for (size_t i = 1; i < o->free_ps.len; i++)
+        if (ps[i] < ps[best])
+            best = i;
+    uint64_t p = ps[best];
+    ps[best] = ps[--o->free_ps.len];
+    return p;
+}
+
+/* ---- tl_ops ----------------------------------------------------------------------------------- */
+
+static int go_begin(void *ctx, uint64_t t0)
+{
+    struct go_out *o = ctx;
+    o->t0 = t0;
+    return 0;
+}
+
+static int go_thread_new(void *ctx, const struct tl_thread *t, uint64_t ts,
+                         const struct tl_thread *creator, uint64_t create_ts, uint32_t create_stack,
+                         uint64_t start_fn, bool waiting)
+{
+    struct go_out *o = ctx;
+    int rc;
+    while (o->threads.len <= t->index)
+        if (!cv_vec_push(&o->threads))
+            return LTPROF_ERR_NOMEM;
+    struct go_thread *g = gt(o, t);
+    g->g = o->next_g++;
+    g->p = proc_alloc(o);
+    g->label = gotrace_string(o->w, t->name);
+    uint64_t newstk = entry_stack(o, t, start_fn);
+    if (waiting) { /* the start-up block: it existed, blocked, when the trace began */
+        uint64_t at = ts - o->t0 + STARTUP_TICK;
+        if ((rc = gotrace_go_create(o->w, GOTRACE_NO_P, at, g->g, newstk, 0)))
+            return rc;
+        g->seq = 1; /* GoWaiting counts */
+        return gotrace_go_waiting(o->w, GOTRACE_NO_P, at, g->g);
+    }
+    if (creator) {
+        struct go_thread *c = gt(o, creator);
+        if ((rc = proc_ensure(o, creator, create_ts)) ||
+            (rc = gotrace_go_create(o->w, c->p, tick(o, create_ts), g->g, newstk,
+                                    go_stack(o, create_stack, "pthread_create"))))
+            return rc;
+        return proc_ensure(o, t, ts);
+    }
+    if ((rc = proc_ensure(o, t, ts)))
+        return rc;
+    return gotrace_go_create(o->w, g->p, tick(o, ts), g->g, newstk, 0);
+}
+
+static int go_thread_renamed(void *ctx, const struct tl_thread *t)
+{
+    struct go_out *o = ctx;
+    gt(o, t)->label = gotrace_string(o->w, t->name);
+    return gotrace_writer_error(o->w);
+}
+
+static int go_run(void *ctx, const struct tl_thread *t, uint64_t ts, int cpu)
+{
+    struct go_out *o = ctx;
+    struct go_thread *g = gt(o, t);
+    int rc;
+    (void)cpu;
+    if ((rc = proc_ensure(o, t, ts)))
+        return rc;
+    g->running = true;
+    g->seq++;
+    if (g->label)
+        return gotrace_go_start_label(o->w, g->p, tick(o, ts), g->g, g->seq, g->label);
+    return gotrace_go_start(o->w, g->p, tick(o, ts), g->g, g->seq);
+}
+
+static int go_stop(void *ctx, const struct tl_thread *t, uint64_t ts, enum tl_stop why,
+                   uint32_t stack, const char *detail, uint64_t addr)
+{
+    struct go_out *o = ctx;
+    struct go_thread *g = gt(o, t);
+    uint64_t p = g->p, at = tick(o, ts);
+    (void)addr;
+    uint64_t stk = go_stack(o, stack, wait_function(why, detail));
+    g->running = false;
+    switch (why) {
+    case TL_STOP_PREEMPT: return gotrace_go_preempt(o->w, p, at, stk);
+    case TL_STOP_OFFCPU: return gotrace_go_block(o->w, p, at, stk);
+    case TL_STOP_SYNC: return gotrace_go_block_sync(o->w, p, at, stk);
+    case TL_STOP_COND: return gotrace_go_block_cond(o->w, p, at, stk);
+    case TL_STOP_JOIN: return gotrace_go_block(o->w, p, at, stk);
+    case TL_STOP_SLEEP: return gotrace_go_sleep(o->w, p, at, stk);
+    case TL_STOP_SYSCALL: {
+        /* As the Go runtime does for a blocking syscall: the thread leaves its P, which stops
+         * until the call returns (newer readers require it). */
+        int rc;
+        if ((rc = gotrace_go_syscall(o->w, p, at, stk)) || (rc = gotrace_go_sys_block(o->w, p, at)))
+            return rc;
+        g->proc_started = false;
+        return gotrace_proc_stop(o->w, p, at);
+    }
+    }
+    return LTPROF_ERR_INVALID;
+}
+
+/* The pthread function of a release, as the leaf frame of an unblock's stack. */
+static const char *release_function(const char *how)
+{
+    static const struct {
+        const char *kind, *fn;
+    } map[] = {
+        {"mutex", "pthread_mutex_unlock"}, {"rwlock", "pthread_rwlock_unlock"},
+        {"cond_signal", "pthread_cond_signal"}, {"cond_broadcast", "pthread_cond_broadcast"},
+        {"sem", "sem_post"}, {"barrier", "pthread_barrier_wait"}, {"exit", "pthread_exit"},
+    };
+    for (size_t i = 0; how && i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(map[i].kind, how) == 0)
+            return map[i].fn;
+    return NULL;
+}
+
+static int go_wake(void *ctx, const struct tl_thread *t, uint64_t ts, enum tl_stop from,
+                   const struct tl_thread *waker, uint64_t waker_ts, const char *how,
+                   uint32_t stack)
+{
+    struct go_out *o = ctx;
+    struct go_thread *g = gt(o, t);
+    int rc;
+    if (from == TL_STOP_PREEMPT)
+        return 0; /* runnable already */
+    if ((rc = proc_ensure(o, t, ts)))
+        return rc;
+    g->seq++;
+    if (from == TL_STOP_SYSCALL)
+        return gotrace_go_sys_exit(o->w, g->p, tick(o, ts), g->g, g->seq, 0);
+    uint64_t stk = go_stack(o, stack, waker ? release_function(how) : wait_function_of(from));
+    if (waker) {
+        struct go_thread *w = gt(o, waker);
+        if (w && w->proc_started)
+            return gotrace_go_unblock(o->w, w->p, tick(o, waker_ts), g->g, g->seq, stk);
+    }
+    /* Nobody known: the thread's own idle P unblocks it (goroutine 0). */
+    return gotrace_go_unblock(o->w, g->p, tick(o, ts), g->g, g->seq, stk);
+}
+
+static int go_thread_end(void *ctx, const struct tl_thread *t, uint64_t ts)
+{
+    struct go_out *o = ctx;
+    struct go_thread *g = gt(o, t);
+    int rc;
+    if ((rc = proc_ensure(o, t, ts)) || (rc = gotrace_go_end(o->w, g->p, tick(o, ts))) ||
+        (rc = gotrace_proc_stop(o->w, g->p, tick(o, ts))) ||
+        (rc = gotrace_writer_flush_proc(o->w, g->p)))
+        return rc;
+    g->running = false;
+    g->proc_started = false;
+    uint64_t *slot = cv_vec_push(&o->free_ps);
+    if (!slot)
+        return LTPROF_ERR_NOMEM;
+    *slot = g->p;
+    return 0;
+}
+
+static int go_cpu_sample(void *ctx, const struct tl_thread *t, uint64_t ts, uint32_t stack)
+{
+    struct go_out *o = ctx;
+    struct go_thread *g = gt(o, t);
+    return gotrace_cpu_sample(o->w, tick(o, ts), g->proc_started ? g->p : GOTRACE_NO_P, g->g,
+                              go_stack(o, stack, NULL));
+}
+
+/* Go task ids are unique in the file; ltprof's are unique per process. */
+static uint64_t go_task_id(const struct tl_thread *t, uint64_t task)
+{
+    return task ? ((uint64_t)t->pid << 40) ^ task : 0;
+}
+
+static uint64_t annotation_stack(struct go_out *o, const struct tl_thread *t, uint32_t stack)
+{
+    uint64_t stk = go_stack(o, stack, NULL);
+    return stk ? stk : entry_stack(o, t, 0); /* regions need a stack (§2.13) */
+}
+
+static int go_task(void *ctx, const struct tl_thread *t, uint64_t ts, uint64_t task,
+                   uint64_t parent, const char *type, bool end, uint32_t stack)
+{
+    struct go_out *o = ctx;
+    struct go_thread *g = gt(o, t);
+    uint64_t stk = annotation_stack(o, t, stack);
+    if (end)
+        return gotrace_user_task_end(o->w, g->p, tick(o, ts), go_task_id(t, task), stk);
+    return gotrace_user_task_create(o->w, g->p, tick(o, ts), go_task_id(t, task),
+                                    go_task_id(t, parent), gotrace_string(o->w, type), stk);
+}
+
+static int go_region(void *ctx, const struct tl_thread *t, uint64_t ts, uint64_t task,
+                     const char *type, bool end, uint32_t stack)
+{
+    struct go_out *o = ctx;
+    return gotrace_user_region(o->w, gt(o, t)->p, tick(o, ts), go_task_id(t, task), end ? 1 : 0,
+                               gotrace_string(o->w, type), annotation_stack(o, t, stack));
+}
+
+static int go_log(void *ctx, const struct tl_thread *t, uint64_t ts, uint64_t task,
+                  const char *category, const char *message, uint32_t stack)
+{
+    struct go_out *o = ctx;
+    return gotrace_user_log(o->w, gt(o, t)->p, tick(o, ts), go_task_id(t, task),
+                            gotrace_string(o->w, category), annotation_stack(o, t, stack), message);
+}
+
+static int go_heap(void *ctx, const struct tl_thread *t, uint64_t ts, uint64_t bytes)
+{
+    struct go_out *o = ctx;
+    int rc = proc_ensure(o, t, ts);
+    return rc ? rc : gotrace_heap_alloc(o->w, gt(o, t)->p, tick(o, ts), bytes);
+}
+
+static int go_note(void *ctx, const struct tl_thread *t, uint64_t ts, const char *text)
+{
+    return go_log(ctx, t, ts, 0, "ltprof", text, 0);
+}
+
+static int go_finish(void *ctx, uint64_t end_ts, const struct tl_thread *const *live, size_t n)
+{
+    struct go_out *o = ctx;
+    int rc = 0;
+    /* Still running: preempted at the end (the 1.19 UI needs every GoStart ended). */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct go_thread *g = gt(o, live[i]);
+        if (g && g->running)
+            rc = gotrace_go_preempt(o->w, g->p, tick(o, end_ts), 0);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct go_thread *g = gt(o, live[i]);
+        if (g && g->proc_started)
+            rc = gotrace_proc_stop(o->w, g->p, tick(o, end_ts));
+    }
+    if (rc == 0)
+        rc = gotrace_writer_finish(o->w);
+    if (fflush(o->file) != 0 && rc == 0) {
+        o->io_errno = errno;
+        rc = LTPROF_ERR_IO;
+    }
+    return rc;
+}
+
+static void go_destroy(void *ctx)
+{
+    struct go_out *o = ctx;
+    if (!o)
+        return;
+    gotrace_writer_destroy(o->w);
+    if (o->file)
+        fclose(o->file);
+    cv_vec_fini(&o->threads);
+    cv_vec_fini(&o->free_ps);
+    cv_vec_fini(&o->stacks);
+    cv_index_fini(&o->stack_index);
+    free(o->path);
+    free(o);
+}
+
+static const struct tl_ops go_ops = {
+    .name = "Go execution trace",
+    .begin = go_begin,
+    .thread_new = go_thread_new,
+    .thread_renamed = go_thread_renamed,
+    .run = go_run,
+    .stop = go_stop,
+    .wake = go_wake,
+    .thread_end = go_thread_end,
+    .cpu_sample = go_cpu_sample,
+    .task = go_task,
+    .region = go_region,
+    .log = go_log,
+    .heap = go_heap,
+    .note = go_note,
+    .finish = go_finish,
+    .destroy = go_destroy,
+};
+
+int tl_gotrace_output_create(struct cv_state *st, const char *path, struct tl_output *out,
+                             struct ltprof_error *err)
+{
+    struct go_out *o = cv_calloc(1, sizeof(*o));
+    if (!o || !(o->path = cv_strdup(path))) {
+        free(o);
+        return cv_error(err, LTPROF_ERR_NOMEM, "out of memory");
+    }
+    o->st = st;
+    o->next_g = 1;
+    cv_vec_init(&o->threads, sizeof(struct go_thread));
+    cv_vec_init(&o->free_ps, sizeof(uint64_t));
+    cv_vec_init(&o->stacks, sizeof(struct go_stack_key_rec));
+    if (!(o->file = fopen(path, "wb"))) {
+        int e = errno;
+        go_destroy(o);
+        return cv_error(err, LTPROF_ERR_IO, "failed to create \"%s\": %s", path, strerror(e));
+    }
+    setvbuf(o->file, NULL, _IOFBF, 1 << 20);
+    if (!(o->w = gotrace_writer_create(file_write, o))) {
+        go_destroy(o);
+        return cv_error(err, LTPROF_ERR_IO, "failed to write \"%s\"", path);
+    }
+    gotrace_writer_clamp_causality(o->w, true);
+    out->ops = &go_ops;
+    out->ctx = o;
+    return 0;
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# trace: `ltprof record` of a program that blocks in every way ltprof records (mutex, rwlock,
+# condition variable, semaphore, barrier, pipe and socket I/O, sleeps, joins, tasks and regions,
+# tests/programs/trace_mix.c) gives a Go execution trace that Go 1.19's and a newer Go's
+# `go tool trace` accept, whose -pprof=sync, syscall and sched profiles name the right call
+# sites, whose viewer pages all answer without a panic, and the same trace as valid JSON.
+source "$(dirname "$0")/lib.sh"
+prog=$LTPROF_PROGRAMS/trace_mix
+
+require_built
+ensure_sessiond
+ltprof_record "$IT_TMP/rec" "$prog" >"$IT_TMP/record.out"
+cat "$IT_TMP/record.out"
+trace=$IT_TMP/rec/trace.out
+require_file "$trace" "ltprof record's execution trace"
+require_file "$IT_TMP/rec/trace.json" "ltprof record's JSON trace"
+grep -q 'execution trace: 18 threads' "$IT_TMP/record.out" ||
+    soft_fail "the summary does not count the 18 threads"
+
+step "go tool trace -d (Go 1.19)"
+run_limited 120 go tool trace -d "$trace" >"$IT_TMP/events.txt" 2>"$IT_TMP/d.err" ||
+    { cat "$IT_TMP/d.err"; fail "go tool trace -d rejects the trace"; }
+"${GTCHECK[@]}" events "$IT_TMP/events.txt" GoCreate=17 GoEnd=17 GoBlockSync=20 GoBlockCond=5 \
+    GoBlock=1 GoSleep=20 GoSysCall=20 GoSysExit=20 GoUnblock=40 UserTaskCreate=1 UserTaskEnd=1 \
+    UserRegion=6 UserLog=2 HeapAlloc=1 Gomaxprocs=1 || soft_fail "event counts"
+
+# pprof -traces of each profile: the leaf is the pthread or libc function, its caller the
+# test program's function that made the call.
+check_profiles() {
+    local go=$1 tag=$2
+    step "$go tool trace -pprof=sync|syscall|sched: call sites"
+    gt_profile "$go" "$trace" sync "$IT_TMP/sync-$tag.txt" || soft_fail "-pprof=sync"
+    "${GTCHECK[@]}" pairs "$IT_TMP/sync-$tag.txt" pthread_mutex_lock\<contend_mutex \
+        pthread_cond_wait\<consume_items pthread_rwlock_rdlock\<rw_read \
+        pthread_rwlock_wrlock\<rw_write sem_wait\<sem_take pthread_barrier_wait\<barrier_meet ||
+        soft_fail "sync profile call sites ($tag)"
+    gt_profile "$go" "$trace" syscall "$IT_TMP/syscall-$tag.txt" || soft_fail "-pprof=syscall"
+    # Go 1.23+ end a syscall's time only at the goroutine's next state change that has a stack
+    # and is not another syscall (cmd/trace/pprof.go); a GoSysExit has none, so a thread that
+    # only makes syscalls gets no sample there. Go 1.19 counts each call (see docs/go-trace.md).
+    if [ "$tag" = go1.19 ]; then
+        "${GTCHECK[@]}" pairs "$IT_TMP/syscall-$tag.txt" read\<pipe_receive recv\<socket_ping \
+            recv\<socket_pong || soft_fail "syscall profile call sites ($tag)"
+    fi
+    gt_profile "$go" "$trace" sched "$IT_TMP/sched-$tag.txt" || soft_fail "-pprof=sched"
+    "${GTCHECK[@]}" pairs "$IT_TMP/sched-$tag.txt" pthread_create\<main \
+        pthread_mutex_unlock\<contend_mutex pthread_cond_signal\<produce_items sem_post\<main ||
+        soft_fail "sched profile call sites ($tag)"
+}
+check_profiles go go1.19
+
+step "the trace viewer's pages (Go 1.19)"
+task=$(sed -n 's/.* UserTaskCreate .* taskid=\([0-9]*\) .*/\1/p' "$IT_TMP/events.txt" | sed -n 1p)
+[ -n "$task" ] || soft_fail "no task id in the listing"
+gt_http_check go "$trace" "$IT_TMP" / /jsontrace /goroutines /usertasks /userregions /mmu \
+    '/sched?raw=1' '/syscall?raw=1' '/block?raw=1' '/io?raw=1' '/usertask?type=mix' \
+    '/userregion?type=feed' "/jsontrace?taskid=${task:-1}" || soft_fail "Go 1.19 trace viewer"
+
+newgo=$(newer_go)
+if [ -n "$newgo" ]; then
+    step "$("$newgo" version): -d=parsed, profiles, viewer"
+    run_limited 120 "$newgo" tool trace -d=parsed "$trace" >"$IT_TMP/parsed.txt" 2>"$IT_TMP/p.err" ||
+        { cat "$IT_TMP/p.err"; soft_fail "the newer go tool trace rejects the trace"; }
+    for want in 'Reason="sync"' 'Reason="sleep"' 'Reason="preempted"' 'Running->NotExist' \
+                'Running->Syscall' 'Syscall->Runnable' 'Type="mix"' \
+                'Category="status" Message="fed all threads"'; do
+        grep -qF "$want" "$IT_TMP/parsed.txt" || soft_fail "no '$want' in -d=parsed"
+    done
+    # The syscall transitions carry the call and its caller.
+    grep -A5 'Running->Syscall' "$IT_TMP/parsed.txt" | grep -A2 'read @' | grep -q pipe_receive ||
+        soft_fail "no syscall transition in read() called from pipe_receive"
+
+    check_profiles "$newgo" newer
+    gt_http_check "$newgo" "$trace" "$IT_TMP" / /jsontrace '/jsontrace?view=thread' /goroutines \
+        /usertasks /userregions /mmu '/sched?raw=1' '/syscall?raw=1' '/block?raw=1' \
+        '/usertask?type=mix' '/userregion?type=feed' || soft_fail "newer trace viewer"
+else
+    echo "SKIP: no newer Go here (shared/tools/newer-go.sh): its checks did not run"
+fi
+
+step "trace.json (Chrome/Perfetto)"
+"${GTCHECK[@]}" json "$IT_TMP/rec/trace.json" --thread lock-1 --thread consumer --thread piper \
+    --slice 'blocked: mutex' --slice 'blocked: cond' --slice 'syscall: read' \
+    --slice 'sleep: nanosleep' --slice running --flows 20 || soft_fail "JSON trace"
+it_finish

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Records what keeps a thread from running: contended waits on pthread objects, the releases
+ * that end them, and blocking calls that took longer than the threshold (ltprof_tp.h:
+ * wait_begin, wait_end, wake, syscall). Called by the interposers on their slow paths (waits.h)
+ * with the thread's own state; every event goes through tr_emit_enter/leave so the thread's
+ * context switches are written out first. The blocking-call path may run inside a program's
+ * signal handler (write() is async-signal-safe), so it only does async-signal-safe work.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <time.h>
+
+#include "sampler-internal.h"
+#include "waits.h"
+
+#define WAIT_FRAMES 64
+
+static uint64_t syscall_threshold_ns = 10000;
+
+void tr_trace_configure(const struct tr_trace_config *cfg)
+{
+    syscall_threshold_ns = cfg->syscall_ns;
+    tr_heap_configure(cfg->heap_interval_ms);
+}
+
+uint64_t tr_syscall_threshold_ns(void)
+{
+    return syscall_threshold_ns;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int tr_emit_enter(void)
+{
+    int token = tr_tls_emitting;
+    tr_tls_emitting = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (!token) {
+        struct tr_thread_slot *s = tr_slot_self();
+        if (s)
+            tr_sched_drain(s, tr_tid_self());
+        tr_announce_states_once();
+    }
+    return token;
+}
+
+void tr_emit_leave(int token)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    tr_tls_emitting = token;
+}
+
+/* The wait the thread is in, for the thread_state snapshot. */
+static void note_wait(const char *kind, uint64_t since_ns)
+{
+    struct tr_thread_slot *s = tr_slot_self();
+    if (!s)
+        return;
+    atomic_store_explicit(&s->wait_since_ns, since_ns, memory_order_relaxed);
+    atomic_store_explicit(&s->wait_kind, kind, memory_order_release);
+}
+
+TR_TEXT __attribute__((noinline)) void tr_wait_begin(const char *kind, const void *addr,
+                                                     uint64_t target)
+{
+    uint64_t pcs[WAIT_FRAMES];
+    tr_guard_enter();
+    int token = tr_emit_enter();
+    tr_heap_tick();
+    size_t n = tr_stack_capture_caller(pcs, WAIT_FRAMES);
+    note_wait(kind, now_ns());
+    lttng_ust_tracepoint(ltprof, wait_begin, (uint32_t)tr_tid_self(), kind, (uint64_t)(uintptr_t)addr,
+                         target, pcs, (uint16_t)n);
+    tr_emit_leave(token);
+    tr_guard_leave();
+}
+
+TR_TEXT __attribute__((noinline)) void tr_wait_end(const char *kind, const void *addr, int result)
+{
+    int saved_errno = errno;
+    tr_guard_enter();
+    int token = tr_emit_enter();
+    note_wait(NULL, 0);
+    lttng_ust_tracepoint(ltprof, wait_end, (uint32_t)tr_tid_self(), kind, (uint64_t)(uintptr_t)addr,
+                         (int32_t)result);
+    tr_emit_leave(token);
+    tr_guard_leave();
+    errno = saved_errno;
+}
+
+TR_TEXT __attribute__((noinline)) void tr_wake(const char *kind, const void *addr)
+{
+    uint64_t pcs[WAIT_FRAMES];
+    int saved_errno = errno;
+    tr_guard_enter();
+    int token = tr_emit_enter();
+    size_t n = tr_stack_capture_caller(pcs, WAIT_FRAMES);
+    lttng_ust_tracepoint(ltprof, wake, (uint32_t)tr_tid_self(), kind, (uint64_t)(uintptr_t)addr,
+                         pcs, (uint16_t)n);
+    tr_emit_leave(token);
+    tr_guard_leave();
+    errno = saved_errno;
+}
+
+TR_TEXT void tr_call_begin(struct tr_call *c, const char *call)
+{
+    c->on = tr_calls_on();
+    if (!c->on)
+        return;
+    tr_guard_enter();
+    c->token = tr_emit_enter();
+    tr_guard_leave();
+    c->start_ns = now_ns();
+    note_wait(call, c->start_ns);
+}
+
+TR_TEXT __attribute__((noinline)) void tr_call_end(struct tr_call *c, const char *call, int fd,
+                                                   int64_t result)
+{
+    uint64_t pcs[WAIT_FRAMES];
+    if (!c->on)
+        return;
+    int saved_errno = errno;
+    uint64_t end_ns = now_ns();
+    note_wait(NULL, 0);
+    tr_guard_enter();
+    if (end_ns - c->start_ns >= syscall_threshold_ns) {
+        size_t n = tr_stack_capture_caller(pcs, WAIT_FRAMES);
+        lttng_ust_tracepoint(ltprof, syscall, (uint32_t)tr_tid_self(), call, (int32_t)fd,
+                             c->start_ns, end_ns, result, pcs, (uint16_t)n);
+    }
+    tr_emit_leave(c->token);
+    /* The switches during the call come after its event: the converter sees them as part of
+     * it. Write them out now rather than at the thread's next event. */
+    if (!c->token) {
+        struct tr_thread_slot *s = tr_slot_self();
+        if (s)
+            tr_sched_drain(s, tr_tid_self());
+    }
+    tr_guard_leave();
+    errno = saved_errno;
+}

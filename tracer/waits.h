@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to tracer/: what the interposers (interpose/sync.c, interpose/syscalls.c) call to
+ * record waits, wake-ups and blocking calls (implemented in waits.c). Each wrapper asks a cheap
+ * inline question first (is anybody recording?) and calls into waits.c only on the slow path,
+ * so an uncontended lock or an unrecorded read() costs a load and a branch.
+ */
+#ifndef LTPROF_TRACER_WAITS_H
+#define LTPROF_TRACER_WAITS_H
+
+#include <stdint.h>
+
+#include "guard.h"
+#include "ltprof_tp.h"
+#include "tracer.h"
+
+/* Whether contended waits and wake-ups are recorded now (a session enables the events and the
+ * calling thread is not ltprof's own work). */
+static inline int tr_waits_on(void)
+{
+    return lttng_ust_tracepoint_enabled(ltprof, wait_begin) && !tr_guard_active();
+}
+
+/* Whether blocking calls are timed now. */
+static inline int tr_calls_on(void)
+{
+    return lttng_ust_tracepoint_enabled(ltprof, syscall) && !tr_guard_active();
+}
+
+/* A wait on the object at `addr` begins (ltprof:wait_begin with the caller's stack): `kind` is
+ * one of the wait_begin kinds (static strings), `target` the pthread_t of a join, else 0. */
+void tr_wait_begin(const char *kind, const void *addr, uint64_t target);
+/* ... and ends with `result`. The pair nests with nothing: one wait at a time per thread. */
+void tr_wait_end(const char *kind, const void *addr, int result);
+/* The calling thread releases `addr`, which has waiters (ltprof:wake). */
+void tr_wake(const char *kind, const void *addr);
+
+/* One timed blocking call: tr_call_begin() before the real call, tr_call_end() after it. */
+struct tr_call {
+    uint64_t start_ns;
+    int token; /* tr_emit_enter()'s */
+    int on;    /* 0: nothing is recorded for this call */
+};
+
+void tr_call_begin(struct tr_call *c, const char *call);
+/* Records ltprof:syscall when the call took at least the threshold. Keeps errno. */
+void tr_call_end(struct tr_call *c, const char *call, int fd, int64_t result);
+
+/* ---- heap counter (heap_counter.c) ---- */
+void tr_heap_configure(uint32_t interval_ms);
+/* Emits ltprof:heap when the interval has passed since the last one (any thread). Normal
+ * context only, never inside a call a signal handler may make: it calls mallinfo2(). */
+void tr_heap_tick(void);
+/* "mallinfo2" or "none". */
+const char *tr_heap_source(void);
+
+uint64_t tr_syscall_threshold_ns(void);
+
+#endif
