@@ -588,6 +588,8 @@ static int on_trace_event(struct cv_state *st, const bt_message *msg, int64_t pi
 #define U64(i) field_u64(member(payload, c, i))
 #define STR(i) field_string(member(payload, c, i))
 #define STACK(i, exact) if ((rc = stack_field(st, pid, member(payload, c, i), exact, &stack))) break
+    if ((rc = tl_event_time(tl, ts)))
+        return cv_error(err, rc, "failed to write the execution trace: %s", cv_status_text(rc));
     switch (c->kind) {
     case EV_CPU_SAMPLE:
         STACK(3, true);

@@ -39,6 +39,12 @@ struct wake_rec {
     bool used;
 };
 
+/* What a process's ltprof:trace_info said last. */
+struct noted {
+    int64_t pid;
+    const char *sched_source; /* interned */
+};
+
 struct tl_timeline {
     struct cv_state *st;
     const struct tl_output *outs;
@@ -50,7 +56,7 @@ struct tl_timeline {
     struct cv_index wake_index;
     struct cv_vec strings; /* char * */
     struct cv_index string_index;
-    struct cv_vec noted;   /* int64_t pids whose trace_info was passed on */
+    struct cv_vec noted;   /* struct noted: what each process said in ltprof:trace_info */
     struct cv_vec exited;  /* struct exited_key: (pid, tid) whose lifetime ended */
     struct cv_index exited_index;
     uint64_t t0;           /* time of the first event */
@@ -127,7 +133,7 @@ struct tl_timeline *tl_create(struct cv_state *st, const struct tl_output *outpu
     cv_vec_init(&tl->live, sizeof(uint32_t));
     cv_vec_init(&tl->wakes, sizeof(struct wake_rec));
     cv_vec_init(&tl->strings, sizeof(char *));
-    cv_vec_init(&tl->noted, sizeof(int64_t));
+    cv_vec_init(&tl->noted, sizeof(struct noted));
     cv_vec_init(&tl->exited, sizeof(struct exited_key));
     return tl;
 }
@@ -233,6 +239,11 @@ static int note_time(struct tl_timeline *tl, uint64_t ts)
     tl->started = true;
     EMIT(tl, begin, ts);
     return 0;
+}
+
+int tl_event_time(struct tl_timeline *tl, uint64_t ts)
+{
+    return note_time(tl, ts);
 }
 
 /* A new lifetime (state set by the caller's first transition). NULL when out of memory. */
@@ -647,8 +658,8 @@ int tl_switch(struct tl_timeline *tl, int64_t pid, uint32_t tid, uint64_t ts, bo
 {
     struct tl_thread *t;
     int rc;
-    if ((rc = note_time(tl, ts)))
-        return rc;
+    if (!tl->started) /* a payload time: the event carrying it sets the trace's start */
+        return 0;
     if ((rc = get_thread(tl, pid, tid, &t)))
         return rc;
     if (!t)
@@ -734,6 +745,13 @@ int tl_wait_end(struct tl_timeline *tl, uint64_t ts, int64_t pid, uint32_t tid,
     ts = clamp(tl, t, ts);
     if (t->state == TL_RUNNABLE) /* woken already (a join) */
         return run(tl, t, ts, -1);
+    if (t->state == TL_WAITING && t->preexisting && !t->wait_kind) {
+        /* Waiting since before the trace began, on what only its end tells. */
+        t->wait_kind = tl_intern(tl, kind);
+        t->wait_addr = addr;
+        if (!t->wait_kind)
+            return LTPROF_ERR_NOMEM;
+    }
     if (t->state != TL_WAITING || t->wait_addr != addr)
         return ensure_running(tl, t, ts);
     uint64_t waker_ts = ts;
@@ -779,8 +797,8 @@ int tl_call(struct tl_timeline *tl, int64_t pid, uint32_t tid, const char *call,
 {
     struct tl_thread *t;
     int rc;
-    if ((rc = note_time(tl, start_ts)))
-        return rc;
+    if (!tl->started) /* payload times: the event carrying them sets the trace's start */
+        return 0;
     if ((rc = get_thread(tl, pid, tid, &t)))
         return rc;
     if (!t)
@@ -924,13 +942,20 @@ int tl_trace_info(struct tl_timeline *tl, uint64_t ts, int64_t pid, uint32_t tid
     int rc;
     if ((rc = note_time(tl, ts)))
         return rc;
-    for (size_t i = 0; i < tl->noted.len; i++)
-        if (*CV_VEC_AT(&tl->noted, int64_t, i) == pid)
-            return 0;
-    int64_t *slot = cv_vec_push(&tl->noted);
-    if (!slot)
+    /* Once per process, and again when an exec changed what it records. */
+    const char *src = tl_intern(tl, sched_source);
+    if (!src)
         return LTPROF_ERR_NOMEM;
-    *slot = pid;
+    struct noted *slot = NULL;
+    for (size_t i = 0; i < tl->noted.len && !slot; i++)
+        if (CV_VEC_AT(&tl->noted, struct noted, i)->pid == pid)
+            slot = CV_VEC_AT(&tl->noted, struct noted, i);
+    if (slot && slot->sched_source == src)
+        return 0;
+    if (!slot && !(slot = cv_vec_push(&tl->noted)))
+        return LTPROF_ERR_NOMEM;
+    slot->pid = pid;
+    slot->sched_source = src;
     if ((rc = annotating(tl, &ts, pid, tid, &t)) || !t)
         return rc;
     if (strcmp(sched_source, "perf_event") == 0)

@@ -165,7 +165,10 @@ struct tl_timeline *tl_create(struct cv_state *st, const struct tl_output *outpu
 void tl_destroy(struct tl_timeline *tl);
 
 /* Input events, in trace order. `ts` is the event's time (ns from the clock's origin); times
- * in payloads are converted by the caller. Each returns 0 or a negative ltprof_status. */
+ * in payloads are converted by the caller. Each returns 0 or a negative ltprof_status.
+ * tl_event_time() comes first for every event: the first one sets the trace's start (times in
+ * payloads may be older, and are raised to it). */
+int tl_event_time(struct tl_timeline *tl, uint64_t ts);
 int tl_thread_start(struct tl_timeline *tl, uint64_t ts, int64_t pid, uint32_t tid,
                     uint64_t pthread, uint32_t creator_tid, uint64_t create_ts, uint64_t start_fn,
                     const char *name, uint32_t creator_stack);

@@ -12,12 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gotrace_reorder.h"
 #include "gotrace_writer.h"
 #include "timeline.h"
 
 /* Start-up block events sit 1 us before every event on a P (see begin). */
 #define STARTUP_TICK 1000
 #define EVENTS_TICK 2000
+/* How long events wait for a late unblock to be placed among them (gotrace_reorder.h). */
+#define REORDER_WINDOW_NS (100 * 1000 * 1000ull)
 
 struct go_thread {
     uint64_t g;
@@ -42,6 +45,8 @@ struct go_out {
     char *path;
     int io_errno;
     struct gotrace_writer *w;
+    struct gt_reorder *rq; /* every event goes through it, in time order */
+    uint64_t now;          /* latest tick seen */
     uint64_t t0;
     struct cv_vec threads;   /* struct go_thread, by tl_thread index */
     uint64_t next_g;
@@ -68,6 +73,23 @@ static uint64_t tick(const struct go_out *o, uint64_t ts)
 {
     return ts - o->t0 + EVENTS_TICK;
 }
+
+/* Queues one event (at most 4 arguments). */
+static int ev(struct go_out *o, enum gt_ev type, uint64_t p, uint64_t at, size_t n, uint64_t a0,
+              uint64_t a1, uint64_t a2, uint64_t a3)
+{
+    uint64_t a[4] = {a0, a1, a2, a3};
+    if (at > o->now)
+        o->now = at;
+    int rc = gt_reorder_event(o->rq, type, p, at, a, n, NULL);
+    return rc ? rc : gt_reorder_advance(o->rq, o->now);
+}
+
+#define EV0(type, p, at) ev(o, type, p, at, 0, 0, 0, 0, 0)
+#define EV1(type, p, at, a) ev(o, type, p, at, 1, a, 0, 0, 0)
+#define EV2(type, p, at, a, b) ev(o, type, p, at, 2, a, b, 0, 0)
+#define EV3(type, p, at, a, b, c) ev(o, type, p, at, 3, a, b, c, 0)
+#define EV4(type, p, at, a, b, c, d) ev(o, type, p, at, 4, a, b, c, d)
 
 static struct go_thread *gt(struct go_out *o, const struct tl_thread *t)
 {
@@ -184,11 +206,11 @@ static int proc_ensure(struct go_out *o, const struct tl_thread *t, uint64_t ts)
     if (g->proc_started)
         return 0;
     g->proc_started = true;
-    if ((rc = gotrace_proc_start(o->w, g->p, tick(o, ts), t->tid)))
+    if ((rc = EV1(GT_PROC_START, g->p, tick(o, ts), t->tid)))
         return rc;
     if (g->p + 1 > o->procs_announced) { /* Gomaxprocs first, and whenever the rows grow */
         o->procs_announced = g->p + 1;
-        return gotrace_gomaxprocs(o->w, g->p, tick(o, ts), o->procs_announced, 0);
+        return EV2(GT_GOMAXPROCS, g->p, tick(o, ts), o->procs_announced, 0);
     }
     return 0;
 }
@@ -233,22 +255,22 @@ static int go_thread_new(void *ctx, const struct tl_thread *t, uint64_t ts,
     uint64_t newstk = entry_stack(o, t, start_fn);
     if (waiting) { /* the start-up block: it existed, blocked, when the trace began */
         uint64_t at = ts - o->t0 + STARTUP_TICK;
-        if ((rc = gotrace_go_create(o->w, GOTRACE_NO_P, at, g->g, newstk, 0)))
+        if ((rc = EV3(GT_GO_CREATE, GOTRACE_NO_P, at, g->g, newstk, 0)))
             return rc;
         g->seq = 1; /* GoWaiting counts */
-        return gotrace_go_waiting(o->w, GOTRACE_NO_P, at, g->g);
+        return EV1(GT_GO_WAITING, GOTRACE_NO_P, at, g->g);
     }
     if (creator) {
         struct go_thread *c = gt(o, creator);
         if ((rc = proc_ensure(o, creator, create_ts)) ||
-            (rc = gotrace_go_create(o->w, c->p, tick(o, create_ts), g->g, newstk,
-                                    go_stack(o, create_stack, "pthread_create"))))
+            (rc = EV3(GT_GO_CREATE, c->p, tick(o, create_ts), g->g, newstk,
+                      go_stack(o, create_stack, "pthread_create"))))
             return rc;
         return proc_ensure(o, t, ts);
     }
     if ((rc = proc_ensure(o, t, ts)))
         return rc;
-    return gotrace_go_create(o->w, g->p, tick(o, ts), g->g, newstk, 0);
+    return EV3(GT_GO_CREATE, g->p, tick(o, ts), g->g, newstk, 0);
 }
 
 static int go_thread_renamed(void *ctx, const struct tl_thread *t)
@@ -269,8 +291,8 @@ static int go_run(void *ctx, const struct tl_thread *t, uint64_t ts, int cpu)
     g->running = true;
     g->seq++;
     if (g->label)
-        return gotrace_go_start_label(o->w, g->p, tick(o, ts), g->g, g->seq, g->label);
-    return gotrace_go_start(o->w, g->p, tick(o, ts), g->g, g->seq);
+        return EV3(GT_GO_START_LABEL, g->p, tick(o, ts), g->g, g->seq, g->label);
+    return EV2(GT_GO_START, g->p, tick(o, ts), g->g, g->seq);
 }
 
 static int go_stop(void *ctx, const struct tl_thread *t, uint64_t ts, enum tl_stop why,
@@ -283,20 +305,20 @@ static int go_stop(void *ctx, const struct tl_thread *t, uint64_t ts, enum tl_st
     uint64_t stk = go_stack(o, stack, wait_function(why, detail));
     g->running = false;
     switch (why) {
-    case TL_STOP_PREEMPT: return gotrace_go_preempt(o->w, p, at, stk);
-    case TL_STOP_OFFCPU: return gotrace_go_block(o->w, p, at, stk);
-    case TL_STOP_SYNC: return gotrace_go_block_sync(o->w, p, at, stk);
-    case TL_STOP_COND: return gotrace_go_block_cond(o->w, p, at, stk);
-    case TL_STOP_JOIN: return gotrace_go_block(o->w, p, at, stk);
-    case TL_STOP_SLEEP: return gotrace_go_sleep(o->w, p, at, stk);
+    case TL_STOP_PREEMPT: return EV1(GT_GO_PREEMPT, p, at, stk);
+    case TL_STOP_OFFCPU: return EV1(GT_GO_BLOCK, p, at, stk);
+    case TL_STOP_SYNC: return EV1(GT_GO_BLOCK_SYNC, p, at, stk);
+    case TL_STOP_COND: return EV1(GT_GO_BLOCK_COND, p, at, stk);
+    case TL_STOP_JOIN: return EV1(GT_GO_BLOCK, p, at, stk);
+    case TL_STOP_SLEEP: return EV1(GT_GO_SLEEP, p, at, stk);
     case TL_STOP_SYSCALL: {
         /* As the Go runtime does for a blocking syscall: the thread leaves its P, which stops
          * until the call returns (newer readers require it). */
         int rc;
-        if ((rc = gotrace_go_syscall(o->w, p, at, stk)) || (rc = gotrace_go_sys_block(o->w, p, at)))
+        if ((rc = EV1(GT_GO_SYSCALL, p, at, stk)) || (rc = EV0(GT_GO_SYS_BLOCK, p, at)))
             return rc;
         g->proc_started = false;
-        return gotrace_proc_stop(o->w, p, at);
+        return EV0(GT_PROC_STOP, p, at);
     }
     }
     return LTPROF_ERR_INVALID;
@@ -331,15 +353,14 @@ static int go_wake(void *ctx, const struct tl_thread *t, uint64_t ts, enum tl_st
         return rc;
     g->seq++;
     if (from == TL_STOP_SYSCALL)
-        return gotrace_go_sys_exit(o->w, g->p, tick(o, ts), g->g, g->seq, 0);
+        return EV3(GT_GO_SYS_EXIT, g->p, tick(o, ts), g->g, g->seq, 0);
     uint64_t stk = go_stack(o, stack, waker ? release_function(how) : wait_function_of(from));
-    if (waker) {
-        struct go_thread *w = gt(o, waker);
-        if (w && w->proc_started)
-            return gotrace_go_unblock(o->w, w->p, tick(o, waker_ts), g->g, g->seq, stk);
-    }
+    /* On the waker's P at the release: the reorder window puts it among the waker's events,
+     * so it is the waker's goroutine that unblocks (an exited waker has no P left). */
+    if (waker && waker->state != TL_EXITED && gt(o, waker))
+        return EV3(GT_GO_UNBLOCK, gt(o, waker)->p, tick(o, waker_ts), g->g, g->seq, stk);
     /* Nobody known: the thread's own idle P unblocks it (goroutine 0). */
-    return gotrace_go_unblock(o->w, g->p, tick(o, ts), g->g, g->seq, stk);
+    return EV3(GT_GO_UNBLOCK, g->p, tick(o, ts), g->g, g->seq, stk);
 }
 
 static int go_thread_end(void *ctx, const struct tl_thread *t, uint64_t ts)
@@ -347,9 +368,9 @@ static int go_thread_end(void *ctx, const struct tl_thread *t, uint64_t ts)
     struct go_out *o = ctx;
     struct go_thread *g = gt(o, t);
     int rc;
-    if ((rc = proc_ensure(o, t, ts)) || (rc = gotrace_go_end(o->w, g->p, tick(o, ts))) ||
-        (rc = gotrace_proc_stop(o->w, g->p, tick(o, ts))) ||
-        (rc = gotrace_writer_flush_proc(o->w, g->p)))
+    if ((rc = proc_ensure(o, t, ts)) || (rc = EV0(GT_GO_END, g->p, tick(o, ts))) ||
+        (rc = EV0(GT_PROC_STOP, g->p, tick(o, ts))) ||
+        (rc = EV0(GT_FLUSH_PROC, g->p, tick(o, ts))))
         return rc;
     g->running = false;
     g->proc_started = false;
@@ -364,8 +385,8 @@ static int go_cpu_sample(void *ctx, const struct tl_thread *t, uint64_t ts, uint
 {
     struct go_out *o = ctx;
     struct go_thread *g = gt(o, t);
-    return gotrace_cpu_sample(o->w, tick(o, ts), g->proc_started ? g->p : GOTRACE_NO_P, g->g,
-                              go_stack(o, stack, NULL));
+    return EV2(GT_CPU_SAMPLE, g->proc_started ? g->p : GOTRACE_NO_P, tick(o, ts), g->g,
+               go_stack(o, stack, NULL));
 }
 
 /* Go task ids are unique in the file; ltprof's are unique per process. */
@@ -387,32 +408,36 @@ static int go_task(void *ctx, const struct tl_thread *t, uint64_t ts, uint64_t t
     struct go_thread *g = gt(o, t);
     uint64_t stk = annotation_stack(o, t, stack);
     if (end)
-        return gotrace_user_task_end(o->w, g->p, tick(o, ts), go_task_id(t, task), stk);
-    return gotrace_user_task_create(o->w, g->p, tick(o, ts), go_task_id(t, task),
-                                    go_task_id(t, parent), gotrace_string(o->w, type), stk);
+        return EV2(GT_TASK_END, g->p, tick(o, ts), go_task_id(t, task), stk);
+    return EV4(GT_TASK_CREATE, g->p, tick(o, ts), go_task_id(t, task), go_task_id(t, parent),
+               gotrace_string(o->w, type), stk);
 }
 
 static int go_region(void *ctx, const struct tl_thread *t, uint64_t ts, uint64_t task,
                      const char *type, bool end, uint32_t stack)
 {
     struct go_out *o = ctx;
-    return gotrace_user_region(o->w, gt(o, t)->p, tick(o, ts), go_task_id(t, task), end ? 1 : 0,
-                               gotrace_string(o->w, type), annotation_stack(o, t, stack));
+    return EV4(GT_REGION, gt(o, t)->p, tick(o, ts), go_task_id(t, task), end ? 1 : 0,
+               gotrace_string(o->w, type), annotation_stack(o, t, stack));
 }
 
 static int go_log(void *ctx, const struct tl_thread *t, uint64_t ts, uint64_t task,
                   const char *category, const char *message, uint32_t stack)
 {
     struct go_out *o = ctx;
-    return gotrace_user_log(o->w, gt(o, t)->p, tick(o, ts), go_task_id(t, task),
-                            gotrace_string(o->w, category), annotation_stack(o, t, stack), message);
+    uint64_t a[3] = {go_task_id(t, task), gotrace_string(o->w, category),
+                     annotation_stack(o, t, stack)};
+    uint64_t at = tick(o, ts);
+    if (at > o->now)
+        o->now = at;
+    return gt_reorder_event(o->rq, GT_LOG, gt(o, t)->p, at, a, 3, message);
 }
 
 static int go_heap(void *ctx, const struct tl_thread *t, uint64_t ts, uint64_t bytes)
 {
     struct go_out *o = ctx;
     int rc = proc_ensure(o, t, ts);
-    return rc ? rc : gotrace_heap_alloc(o->w, gt(o, t)->p, tick(o, ts), bytes);
+    return rc ? rc : EV1(GT_HEAP_ALLOC, gt(o, t)->p, tick(o, ts), bytes);
 }
 
 static int go_note(void *ctx, const struct tl_thread *t, uint64_t ts, const char *text)
@@ -428,13 +453,15 @@ static int go_finish(void *ctx, uint64_t end_ts, const struct tl_thread *const *
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct go_thread *g = gt(o, live[i]);
         if (g && g->running)
-            rc = gotrace_go_preempt(o->w, g->p, tick(o, end_ts), 0);
+            rc = EV1(GT_GO_PREEMPT, g->p, tick(o, end_ts), 0);
     }
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct go_thread *g = gt(o, live[i]);
         if (g && g->proc_started)
-            rc = gotrace_proc_stop(o->w, g->p, tick(o, end_ts));
+            rc = EV0(GT_PROC_STOP, g->p, tick(o, end_ts));
     }
+    if (rc == 0)
+        rc = gt_reorder_flush(o->rq);
     if (rc == 0)
         rc = gotrace_writer_finish(o->w);
     if (fflush(o->file) != 0 && rc == 0) {
@@ -449,6 +476,7 @@ static void go_destroy(void *ctx)
     struct go_out *o = ctx;
     if (!o)
         return;
+    gt_reorder_destroy(o->rq);
     gotrace_writer_destroy(o->w);
     if (o->file)
         fclose(o->file);
@@ -503,6 +531,10 @@ int tl_gotrace_output_create(struct cv_state *st, const char *path, struct tl_ou
         return cv_error(err, LTPROF_ERR_IO, "failed to write \"%s\"", path);
     }
     gotrace_writer_clamp_causality(o->w, true);
+    if (!(o->rq = gt_reorder_create(o->w, REORDER_WINDOW_NS))) {
+        go_destroy(o);
+        return cv_error(err, LTPROF_ERR_NOMEM, "out of memory");
+    }
     out->ops = &go_ops;
     out->ctx = o;
     return 0;

@@ -43,9 +43,9 @@ int tr_emit_enter(void)
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     if (!token) {
         struct tr_thread_slot *s = tr_slot_self();
+        tr_announce_states_once(); /* first, so the thread is named before its switches */
         if (s)
             tr_sched_drain(s, tr_tid_self());
-        tr_announce_states_once();
     }
     return token;
 }
@@ -94,6 +94,40 @@ TR_TEXT __attribute__((noinline)) void tr_wait_end(const char *kind, const void 
     errno = saved_errno;
 }
 
+/* Emits the event first and the thread's switches after it: they happened during the wait or
+ * call the event describes, which began before anything of it was recorded. */
+static int emit_enter_after(void)
+{
+    int token = tr_tls_emitting;
+    tr_tls_emitting = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    return token;
+}
+
+static void emit_leave_drain(int token)
+{
+    tr_emit_leave(token);
+    if (!token) {
+        struct tr_thread_slot *s = tr_slot_self();
+        if (s)
+            tr_sched_drain(s, tr_tid_self());
+    }
+}
+
+TR_TEXT __attribute__((noinline)) void tr_wait_end_unseen(const char *kind, const void *addr,
+                                                          int result)
+{
+    int saved_errno = errno;
+    tr_guard_enter();
+    int token = emit_enter_after();
+    tr_announce_states_once();
+    lttng_ust_tracepoint(ltprof, wait_end, (uint32_t)tr_tid_self(), kind, (uint64_t)(uintptr_t)addr,
+                         (int32_t)result);
+    emit_leave_drain(token);
+    tr_guard_leave();
+    errno = saved_errno;
+}
+
 TR_TEXT __attribute__((noinline)) void tr_wake(const char *kind, const void *addr)
 {
     uint64_t pcs[WAIT_FRAMES];
@@ -120,6 +154,14 @@ TR_TEXT void tr_call_begin(struct tr_call *c, const char *call)
     note_wait(call, c->start_ns);
 }
 
+TR_TEXT void tr_call_begun_unseen(struct tr_call *c)
+{
+    c->on = 1;
+    c->start_ns = 0;
+    c->token = emit_enter_after();
+    tr_announce_states_once();
+}
+
 TR_TEXT __attribute__((noinline)) void tr_call_end(struct tr_call *c, const char *call, int fd,
                                                    int64_t result)
 {
@@ -130,19 +172,14 @@ TR_TEXT __attribute__((noinline)) void tr_call_end(struct tr_call *c, const char
     uint64_t end_ns = now_ns();
     note_wait(NULL, 0);
     tr_guard_enter();
-    if (end_ns - c->start_ns >= syscall_threshold_ns) {
+    if (end_ns - c->start_ns >= syscall_threshold_ns) { /* start 0: it began unseen */
         size_t n = tr_stack_capture_caller(pcs, WAIT_FRAMES);
         lttng_ust_tracepoint(ltprof, syscall, (uint32_t)tr_tid_self(), call, (int32_t)fd,
                              c->start_ns, end_ns, result, pcs, (uint16_t)n);
     }
-    tr_emit_leave(c->token);
     /* The switches during the call come after its event: the converter sees them as part of
      * it. Write them out now rather than at the thread's next event. */
-    if (!c->token) {
-        struct tr_thread_slot *s = tr_slot_self();
-        if (s)
-            tr_sched_drain(s, tr_tid_self());
-    }
+    emit_leave_drain(c->token);
     tr_guard_leave();
     errno = saved_errno;
 }

@@ -32,6 +32,8 @@ static inline int tr_calls_on(void)
 void tr_wait_begin(const char *kind, const void *addr, uint64_t target);
 /* ... and ends with `result`. The pair nests with nothing: one wait at a time per thread. */
 void tr_wait_end(const char *kind, const void *addr, int result);
+/* The end of a wait that began before recording did (no wait_begin in the trace). */
+void tr_wait_end_unseen(const char *kind, const void *addr, int result);
 /* The calling thread releases `addr`, which has waiters (ltprof:wake). */
 void tr_wake(const char *kind, const void *addr);
 
@@ -43,6 +45,8 @@ struct tr_call {
 };
 
 void tr_call_begin(struct tr_call *c, const char *call);
+/* For a call that began before recording did: its end is recorded with an unknown start (0). */
+void tr_call_begun_unseen(struct tr_call *c);
 /* Records ltprof:syscall when the call took at least the threshold. Keeps errno. */
 void tr_call_end(struct tr_call *c, const char *call, int fd, int64_t result);
 

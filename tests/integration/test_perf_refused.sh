@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # perf_refused: where perf_event_open is refused (seccomp, as in containers), the default
 # engine falls back to timer_create by itself: samples still arrive from every thread, the
-# trace and `ltprof record` name the timer engine, and stacks stay complete.
+# trace and `ltprof record` name the timer engine, and stacks stay complete. The execution trace
+# still works from the user-level events alone, and says so (summary and a log in the trace).
 source "$(dirname "$0")/lib.sh"
 
 require_built
@@ -29,4 +30,14 @@ for t in worker-1 worker-2 worker-3; do
     grep -q "thread:\[$t\]" "$IT_TMP/raw.txt" || soft_fail "no samples from thread $t"
 done
 grep -q '100.0% of stacks complete' "$IT_TMP/record.out" || soft_fail "stacks not all complete"
+
+step "the execution trace without context switches"
+grep -q 'no context switches (perf_event_open refused context-switch records' "$IT_TMP/record.out" ||
+    soft_fail "ltprof record does not say that context switches were refused"
+run_limited 120 go tool trace -d "$IT_TMP/rec/trace.out" >"$IT_TMP/events.txt" 2>"$IT_TMP/d.err" ||
+    { cat "$IT_TMP/d.err"; fail "go tool trace -d rejects the trace"; }
+grep -q 'UserLog .* category=ltprof message=process [0-9]*: no context switches' "$IT_TMP/events.txt" ||
+    soft_fail "the trace does not say that it has no context switches"
+"${GTCHECK[@]}" events "$IT_TMP/events.txt" GoCreate=4 GoEnd=3 CPUSample=50 GoBlock=1 ||
+    soft_fail "threads, samples and the joins in the trace"
 it_finish

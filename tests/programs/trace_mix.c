@@ -71,9 +71,9 @@ NOINLINE void rw_read(void)
 {
     for (int i = 0; i < ROUNDS; i++) {
         pthread_rwlock_rdlock(&rwlock);
-        spin_us(300);
+        spin_us(1000); /* two readers leave the writer few gaps: it waits */
         pthread_rwlock_unlock(&rwlock);
-        sleep_us(200);
+        sleep_us(100);
     }
 }
 

@@ -61,8 +61,12 @@ static inline int sem_has_waiters(sem_t *s)
 #define WAIT(kind, addr, target, call) WAIT_FROM(__builtin_return_address(0), kind, addr, target, call)
 #define WAIT_FROM(ret, kind, addr, target, call)                                                  \
     do {                                                                                          \
-        if (!RECORDING(ret))                                                                      \
-            return call;                                                                          \
+        if (!RECORDING(ret)) {                                                                    \
+            int rc_ = call;                                                                       \
+            if (RECORDING(ret)) /* a session began during the wait: its end is news */            \
+                tr_wait_end_unseen(kind, addr, rc_);                                              \
+            return rc_;                                                                           \
+        }                                                                                         \
         tr_wait_begin(kind, addr, target);                                                        \
         int rc_ = call;                                                                           \
         tr_wait_end(kind, addr, rc_);                                                             \
@@ -194,30 +198,30 @@ static TR_TEXT void cond_releases(pthread_mutex_t *m)
 TR_EXPORT TR_TEXT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     const struct tr_real_table *real = tr_real_fns();
-    if (!RECORDING(__builtin_return_address(0)))
-        return real->pthread_cond_wait(c, m);
-    cond_releases(m);
-    WAIT("cond", c, 0, real->pthread_cond_wait(c, m));
+    void *ret = __builtin_return_address(0);
+    if (RECORDING(ret))
+        cond_releases(m);
+    WAIT_FROM(ret, "cond", c, 0, real->pthread_cond_wait(c, m));
 }
 
 TR_EXPORT TR_TEXT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                                              const struct timespec *abstime)
 {
     const struct tr_real_table *real = tr_real_fns();
-    if (!RECORDING(__builtin_return_address(0)))
-        return real->pthread_cond_timedwait(c, m, abstime);
-    cond_releases(m);
-    WAIT("cond", c, 0, real->pthread_cond_timedwait(c, m, abstime));
+    void *ret = __builtin_return_address(0);
+    if (RECORDING(ret))
+        cond_releases(m);
+    WAIT_FROM(ret, "cond", c, 0, real->pthread_cond_timedwait(c, m, abstime));
 }
 
 TR_EXPORT TR_TEXT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
                                              clockid_t clock, const struct timespec *abstime)
 {
     const struct tr_real_table *real = tr_real_fns();
-    if (!RECORDING(__builtin_return_address(0)))
-        return real->pthread_cond_clockwait(c, m, clock, abstime);
-    cond_releases(m);
-    WAIT("cond", c, 0, real->pthread_cond_clockwait(c, m, clock, abstime));
+    void *ret = __builtin_return_address(0);
+    if (RECORDING(ret))
+        cond_releases(m);
+    WAIT_FROM(ret, "cond", c, 0, real->pthread_cond_clockwait(c, m, clock, abstime));
 }
 
 TR_EXPORT TR_TEXT int pthread_cond_signal(pthread_cond_t *c)

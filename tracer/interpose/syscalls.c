@@ -23,10 +23,17 @@
 #define TIMED(type, name, fd, call)                                                               \
     do {                                                                                          \
         tr_real_fns();                                                                            \
-        if (__builtin_expect(!tr_calls_on(), 1) ||                                                \
-            tr_called_by_lttng(__builtin_return_address(0)))                                      \
-            return call;                                                                          \
         struct tr_call c_;                                                                        \
+        if (__builtin_expect(!tr_calls_on(), 1) ||                                                \
+            tr_called_by_lttng(__builtin_return_address(0))) {                                    \
+            type r_ = call;                                                                       \
+            if (__builtin_expect(tr_calls_on(), 0) &&                                             \
+                !tr_called_by_lttng(__builtin_return_address(0))) {                               \
+                tr_call_begun_unseen(&c_); /* a session began during the call */                  \
+                tr_call_end(&c_, name, fd, (int64_t)r_);                                          \
+            }                                                                                     \
+            return r_;                                                                            \
+        }                                                                                         \
         tr_call_begin(&c_, name);                                                                 \
         type r_ = call;                                                                           \
         tr_call_end(&c_, name, fd, (int64_t)r_);                                                  \
