@@ -110,14 +110,16 @@ static void unknown_name(const struct cv_process *p, uint64_t addr, char *buf, s
     }
 }
 
-int cv_stack_symbolize(struct cv_state *st, const struct cv_stack *s, struct cv_symbolized *out)
+/* Symbolizes the first `limit` PCs of `s`. */
+static int symbolize(struct cv_state *st, const struct cv_stack *s, uint32_t limit,
+                     struct cv_symbolized *out)
 {
     struct cv_process *p = cv_state_process(st, s->pid);
     const uint64_t *pcs = cv_stack_pcs(&st->stacks, s);
     out->n = 0;
     if (!p || cv_proc_sym_sync(p) != 0)
         return LTPROF_ERR_NOMEM;
-    for (uint32_t i = 0; i < s->n && out->n < CV_MAX_SYM_FRAMES; i++) {
+    for (uint32_t i = 0; i < s->n && i < limit && out->n < CV_MAX_SYM_FRAMES; i++) {
         uint64_t addr = (i == 0 && s->exact_leaf) ? pcs[i] : pcs[i] - 1;
         struct sym_frame frames[CV_MAX_INLINE];
         struct sym_module *mod = cv_proc_sym_module(p, addr, NULL);
@@ -139,4 +141,15 @@ int cv_stack_symbolize(struct cv_state *st, const struct cv_stack *s, struct cv_
         }
     }
     return 0;
+}
+
+int cv_stack_symbolize(struct cv_state *st, const struct cv_stack *s, struct cv_symbolized *out)
+{
+    return symbolize(st, s, UINT32_MAX, out);
+}
+
+int cv_stack_symbolize_leaf(struct cv_state *st, const struct cv_stack *s,
+                            struct cv_symbolized *out)
+{
+    return symbolize(st, s, 1, out);
 }

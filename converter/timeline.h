@@ -53,6 +53,9 @@ struct cv_stack *cv_stack_get(struct cv_stacks *t, uint32_t id);
 const uint64_t *cv_stack_pcs(const struct cv_stacks *t, const struct cv_stack *s);
 /* Frames of `s` with inline chains expanded. 0 or LTPROF_ERR_NOMEM. */
 int cv_stack_symbolize(struct cv_state *st, const struct cv_stack *s, struct cv_symbolized *out);
+/* The same for the first PC only (its inline chain: frames[0] is the innermost function). */
+int cv_stack_symbolize_leaf(struct cv_state *st, const struct cv_stack *s,
+                            struct cv_symbolized *out);
 
 /* ---- threads -------------------------------------------------------------------------------- */
 

@@ -353,12 +353,17 @@ static int js_thread_end(void *ctx, const struct tl_thread *t, uint64_t ts)
     return end_event(o);
 }
 
+/* A CPU sample names only its function: samples are many and their stacks mostly distinct,
+ * so full stacks would make the file and the stack cache grow with the trace (cpu.pb.gz has
+ * them all). */
 static int js_cpu_sample(void *ctx, const struct tl_thread *t, uint64_t ts, uint32_t stack)
 {
     struct js_out *o = ctx;
+    const struct cv_stack *s = cv_stack_get(&o->st->stacks, stack);
     begin_event(o, "i", t, ts);
-    fputs(",\"s\":\"t\",\"cat\":\"cpu\",\"name\":\"CPU sample\",\"args\":{\"tid\":0", o->file);
-    put_stack(o, stack);
+    fputs(",\"s\":\"t\",\"cat\":\"cpu\",\"name\":\"CPU sample\",\"args\":{\"function\":", o->file);
+    put_str(o, s && cv_stack_symbolize_leaf(o->st, s, &o->sym) == 0 && o->sym.n
+                   ? o->sym.frames[0].function : "?");
     fputc('}', o->file);
     return end_event(o);
 }

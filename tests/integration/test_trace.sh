@@ -82,5 +82,5 @@ fi
 step "trace.json (Chrome/Perfetto)"
 "${GTCHECK[@]}" json "$IT_TMP/rec/trace.json" --thread lock-1 --thread consumer --thread piper \
     --slice 'blocked: mutex' --slice 'blocked: cond' --slice 'syscall: read' \
-    --slice 'sleep: nanosleep' --slice running --flows 20 || soft_fail "JSON trace"
+    --slice 'sleep: nanosleep' --slice running --flows 20 --samples 1 || soft_fail "JSON trace"
 it_finish
