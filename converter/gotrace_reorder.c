@@ -168,3 +168,16 @@ int gt_reorder_flush(struct gt_reorder *r)
 {
     return drain(r, true, 0);
 }
+
+bool gt_reorder_relabel(struct gt_reorder *r, uint64_t g, uint64_t label)
+{
+    struct gt_event *latest = NULL;
+    for (size_t i = 0; i < r->n; i++) {
+        struct gt_event *e = &r->heap[i];
+        if (e->type == GT_GO_START_LABEL && e->a[0] == g && (!latest || e->order > latest->order))
+            latest = e;
+    }
+    if (latest)
+        latest->a[2] = label;
+    return latest != NULL;
+}

@@ -8,6 +8,7 @@
 #ifndef LTPROF_CONVERTER_GOTRACE_REORDER_H
 #define LTPROF_CONVERTER_GOTRACE_REORDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,9 @@ int gt_reorder_event(struct gt_reorder *r, enum gt_ev type, uint64_t p, uint64_t
                      const uint64_t *args, size_t nargs, const char *msg);
 /* The trace reached `now`: writes what is older than now - window. 0 or the encoder's error. */
 int gt_reorder_advance(struct gt_reorder *r, uint64_t now);
+/* Gives the latest queued GoStartLabel of goroutine `g` the string `label` (a thread renamed
+ * itself while its slice is still in the window). Returns whether there was one. */
+bool gt_reorder_relabel(struct gt_reorder *r, uint64_t g, uint64_t label);
 /* Writes everything left, in time order. */
 int gt_reorder_flush(struct gt_reorder *r);
 

@@ -276,7 +276,11 @@ static int go_thread_new(void *ctx, const struct tl_thread *t, uint64_t ts,
 static int go_thread_renamed(void *ctx, const struct tl_thread *t)
 {
     struct go_out *o = ctx;
-    gt(o, t)->label = gotrace_string(o->w, t->name);
+    struct go_thread *g = gt(o, t);
+    g->label = gotrace_string(o->w, t->name);
+    /* Threads usually name themselves first thing: the slice they run in gets the name too. */
+    if (g->running)
+        gt_reorder_relabel(o->rq, g->g, g->label);
     return gotrace_writer_error(o->w);
 }
 

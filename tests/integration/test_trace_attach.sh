@@ -24,7 +24,7 @@ wait "$pid" || fail "the program failed"
 lttng stop "$SESSION" >/dev/null
 lttng destroy "$SESSION" >/dev/null
 
-run_limited 120 "$LTPROF_BIN" convert "$IT_TMP/ctf" -o "$IT_TMP/out" >"$IT_TMP/convert.out" ||
+run_limited 120 "$LTPROF_BIN" convert "$IT_TMP/ctf" -o "$IT_TMP/out" >"$IT_TMP/convert.out" 2>&1 ||
     { cat "$IT_TMP/convert.out"; fail "ltprof convert"; }
 cat "$IT_TMP/convert.out"
 trace=$IT_TMP/out/trace.out
