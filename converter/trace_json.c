@@ -183,6 +183,8 @@ static int close_slice(struct js_out *o, const struct tl_thread *t, uint64_t ts,
     if (!j || !j->open)
         return 0;
     j->open = false;
+    if (ts <= j->since && !waker)
+        return 0; /* an empty slice (runnable and running at once): nothing to show */
     begin_event(o, "X", t, j->since);
     fputs(",\"cat\":\"state\",\"name\":", o->file);
     put_str(o, j->state);

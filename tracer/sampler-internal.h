@@ -36,7 +36,8 @@ struct tr_thread_slot {
     char name[16];
     _Atomic uint64_t samples;
     int sw_fd;             /* context-switch event (sched.c), -1 when none */
-    struct perf_event_mmap_page *sw_ring; /* its ring; drained only by the thread itself */
+    struct perf_event_mmap_page *sw_ring; /* its ring; opened, drained, closed by the thread */
+    int sw_failed;         /* the event could not be opened: do not try again */
     /* The wait this thread is in, for ltprof:thread_state (written by the thread, read by
      * whoever emits the snapshot): a wait_begin kind or NULL, and since when (CLOCK_MONOTONIC). */
     _Atomic(const char *) wait_kind;
@@ -83,6 +84,8 @@ extern __thread uint32_t tr_tls_epoch TR_TLS;
 /* Set while the thread drains its switch ring (sched.c), so a nested drain from the signal
  * handler backs off. */
 extern __thread int tr_tls_draining TR_TLS;
+/* The thread's switch ring is open (a copy of slot->sw_ring != NULL the wrappers can test). */
+extern __thread int tr_tls_sw_open TR_TLS;
 
 /* The calling thread's slot, or NULL when it has none. ASYNC-SIGNAL-SAFE (sampler_signal.c). */
 struct tr_thread_slot *tr_slot_self(void) TR_HIDDEN;
@@ -100,10 +103,18 @@ extern __thread int tr_tls_emitting TR_TLS;
  * Normal context, table lock held. */
 int tr_sched_open(struct tr_thread_slot *s, int32_t tid) TR_HIDDEN;
 void tr_sched_close(struct tr_thread_slot *s) TR_HIDDEN;
+/* Opens the slot's switch ring when `recording` (a session records ltprof:sched_switches) and
+ * context switches are on, closes it when not. Only the slot's own thread may call it. */
+void tr_sched_follow(struct tr_thread_slot *s, int32_t tid, int recording) TR_HIDDEN;
 size_t tr_sched_ring_bytes(void) TR_HIDDEN;
 /* Emits the switches in the slot's ring as ltprof:sched_switches (or drops them when the event
  * is off) and empties it. Only the slot's own thread may call it. ASYNC-SIGNAL-SAFE. */
 void tr_sched_drain(struct tr_thread_slot *s, int32_t tid) TR_HIDDEN;
+/* The same, dropping the switches from `from_ns` to `to_ns` (CLOCK_MONOTONIC): the time of a
+ * wait or call just recorded, during which switches say nothing new (the thread was blocked)
+ * and would only fill the trace. */
+void tr_sched_drain_except(struct tr_thread_slot *s, int32_t tid, uint64_t from_ns,
+                           uint64_t to_ns) TR_HIDDEN;
 
 /* Emits the thread-state snapshot once per session: the first thread to see tracing enabled
  * after it was off does it (sampler_signal.c, waits.c). ASYNC-SIGNAL-SAFE. */

@@ -34,6 +34,7 @@ __thread int32_t tr_tls_tid TR_TLS;
 __thread int32_t tr_tls_seen_enabled TR_TLS;
 __thread uint32_t tr_tls_epoch TR_TLS;
 __thread int tr_tls_draining TR_TLS;
+__thread int tr_tls_sw_open TR_TLS;
 __thread int tr_tls_emitting TR_TLS;
 __thread unsigned int tr_guard __attribute__((tls_model("initial-exec")));
 
@@ -331,8 +332,7 @@ static int arm_locked(int32_t tid, int self, enum tr_cpu_engine engine)
     }
     if (rc < 0)
         return rc;
-    if (atomic_load_explicit(&tr_samp.sched_on, memory_order_relaxed) && tr_sched_open(s, tid) < 0)
-        atomic_fetch_add_explicit(&tr_samp.sched_refused, 1, memory_order_relaxed);
+    s->sw_failed = 0; /* its switch ring opens when a session records (sched.c) */
     if ((uint32_t)idx + 1 > atomic_load_explicit(&tr_samp.slots_used, memory_order_relaxed))
         atomic_store_explicit(&tr_samp.slots_used, (uint32_t)idx + 1, memory_order_release);
     if (self)
@@ -378,6 +378,7 @@ static void on_thread_exit(void *value)
         atomic_load_explicit(&tr_samp.slots[idx].tid, memory_order_relaxed) == tr_tid_self()) {
         tr_sched_drain(&tr_samp.slots[idx], tr_tid_self()); /* its last switches */
         slot_disarm(&tr_samp.slots[idx]);
+        tr_tls_sw_open = 0;
     }
     pthread_mutex_unlock(&table_lock);
     tr_tls_slot = 0;
@@ -404,6 +405,7 @@ static void fork_child(void)
     tr_tls_tid = 0;
     tr_tls_slot = 0;
     tr_tls_seen_enabled = 0;
+    tr_tls_sw_open = 0;
     atomic_store_explicit(&tr_samp.pid, (uint32_t)getpid(), memory_order_relaxed);
     uint32_t used = atomic_load_explicit(&tr_samp.slots_used, memory_order_relaxed);
     for (uint32_t i = 0; i < used; i++) {
@@ -514,21 +516,20 @@ static void arm_existing_threads(enum tr_cpu_engine engine)
     closedir(dir);
 }
 
-static int perf_refused(int e)
-{
-    return e == EACCES || e == EPERM || e == ENOSYS || e == ENOENT || e == EOPNOTSUPP ||
-           e == EINVAL;
-}
-
-/* Arms the calling thread with the configured engine, falling back from AUTO to the timer
- * engine when the kernel refuses perf events. Returns the engine or TR_ENGINE_NONE. */
+/*
+ * Arms the calling thread with the configured engine. AUTO takes the timer engine: an enabled
+ * per-thread perf event costs the kernel about 1.3 us at every context switch of the thread on
+ * the VMs we measured (docs/performance.md), while a thread CPU-time timer costs nothing there,
+ * and it counts kernel time as Go's profiler does (the perf event samples user mode only).
+ * AUTO falls back to perf when timers cannot be made. Returns the engine or TR_ENGINE_NONE.
+ */
 static enum tr_cpu_engine arm_first_thread(enum tr_cpu_engine want, struct ltprof_error *err)
 {
-    enum tr_cpu_engine engine = want == TR_ENGINE_TIMER ? TR_ENGINE_TIMER : TR_ENGINE_PERF;
+    enum tr_cpu_engine engine = want == TR_ENGINE_PERF ? TR_ENGINE_PERF : TR_ENGINE_TIMER;
     pthread_mutex_lock(&table_lock);
     int rc = arm_locked(tr_tid_self(), 1, engine);
-    if (rc < 0 && want == TR_ENGINE_AUTO && perf_refused(-rc)) {
-        engine = TR_ENGINE_TIMER;
+    if (rc < 0 && want == TR_ENGINE_AUTO) {
+        engine = TR_ENGINE_PERF;
         rc = arm_locked(tr_tid_self(), 1, engine);
     }
     pthread_mutex_unlock(&table_lock);

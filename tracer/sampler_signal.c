@@ -205,8 +205,11 @@ void tr_sigprof_handler(int sig, siginfo_t *info, void *ucontext)
         uint64_t t0 = now_ns();
         tr_guard_enter(); /* what LTTng-UST calls from here is not traced */
         sample(slot, info, ucontext);
-        if (!tr_tls_emitting) /* else the thread is writing an event: it drains itself */
+        if (!tr_tls_emitting) { /* else the thread is writing an event: it drains itself */
+            tr_sched_follow(slot, tr_tid_self(),
+                            lttng_ust_tracepoint_enabled(ltprof, sched_switches));
             tr_sched_drain(slot, tr_tid_self());
+        }
         tr_guard_leave();
         if (slot->ring) /* consume the sample records: the ring never fills */
             __atomic_store_n(&slot->ring->data_tail,

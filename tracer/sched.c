@@ -4,9 +4,10 @@
  * context_switch = 1, CLOCK_MONOTONIC timestamps, no signal) whose ring receives a
  * PERF_RECORD_SWITCH each time the thread goes on or off a CPU. The thread itself drains its
  * ring into ltprof:sched_switches events before it emits anything else (waits.c, the SIGPROF
- * handler, thread exit), so its events stay in time order. Opening and closing run in normal
- * context under the sampler's table lock (sampler.c); tr_sched_drain() is ASYNC-SIGNAL-SAFE.
- * Face: sampler-internal.h.
+ * handler, thread exit), so its events stay in time order. An enabled perf event costs the
+ * kernel at every switch of its thread, so each thread opens its event only while a session
+ * records switches and closes it once it sees that none does (tr_sched_follow). Everything here
+ * is ASYNC-SIGNAL-SAFE (system calls and the thread's own slot). Face: sampler-internal.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -72,17 +73,41 @@ int tr_sched_open(struct tr_thread_slot *s, int32_t tid)
         return -e;
     }
     s->sw_fd = fd;
-    s->sw_ring = ring;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    s->sw_ring = ring; /* last: the handler tests it */
     return 0;
+}
+
+void tr_sched_follow(struct tr_thread_slot *s, int32_t tid, int recording)
+{
+    if (tr_tls_draining || !atomic_load_explicit(&tr_samp.sched_on, memory_order_relaxed))
+        return;
+    if (recording == (s->sw_ring != NULL) || (recording && s->sw_failed))
+        return;
+    tr_tls_draining = 1; /* keeps a nested handler off the slot meanwhile */
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (recording) {
+        if (tr_sched_open(s, tid) < 0) {
+            s->sw_failed = 1; /* not again this lifetime: EMFILE, a memlock limit */
+            atomic_fetch_add_explicit(&tr_samp.sched_refused, 1, memory_order_relaxed);
+        }
+    } else {
+        tr_sched_close(s);
+    }
+    tr_tls_sw_open = s->sw_ring != NULL;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    tr_tls_draining = 0;
 }
 
 void tr_sched_close(struct tr_thread_slot *s)
 {
-    if (s->sw_ring)
-        munmap(s->sw_ring, tr_sched_ring_bytes());
+    void *ring = s->sw_ring;
+    s->sw_ring = NULL; /* first: the handler tests it */
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (ring)
+        munmap(ring, tr_sched_ring_bytes());
     if (s->sw_fd >= 0)
         close(s->sw_fd);
-    s->sw_ring = NULL;
     s->sw_fd = -1;
 }
 
@@ -105,6 +130,11 @@ static void emit(int32_t tid, uint32_t *lost, const uint64_t *recs, size_t n)
 }
 
 void tr_sched_drain(struct tr_thread_slot *s, int32_t tid)
+{
+    tr_sched_drain_except(s, tid, 1, 0);
+}
+
+void tr_sched_drain_except(struct tr_thread_slot *s, int32_t tid, uint64_t from_ns, uint64_t to_ns)
 {
     struct perf_event_mmap_page *mp = s->sw_ring;
     if (!mp || tr_tls_draining)
@@ -130,6 +160,10 @@ void tr_sched_drain(struct tr_thread_slot *s, int32_t tid)
         if (h.type == PERF_RECORD_SWITCH && h.size >= sizeof(struct switch_record)) {
             struct switch_record r;
             copy_record(data, mask, tail, &r, sizeof(r));
+            if (r.time >= from_ns && r.time <= to_ns) {
+                tail += h.size; /* inside a recorded wait or call: nothing new */
+                continue;
+            }
             uint64_t flags = (h.misc & PERF_RECORD_MISC_SWITCH_OUT) ? SWITCH_OUT : 0;
             if (h.misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT)
                 flags |= SWITCH_PREEMPT;

@@ -18,7 +18,7 @@
 
 enum tr_cpu_engine {
     TR_ENGINE_NONE = 0,  /* not sampling */
-    TR_ENGINE_AUTO = 1,  /* perf_event when the kernel allows it, else timer_create */
+    TR_ENGINE_AUTO = 1,  /* timer_create, else perf_event (see sampler.c) */
     TR_ENGINE_PERF = 2,  /* per-thread perf_event_open(PERF_COUNT_SW_TASK_CLOCK) */
     TR_ENGINE_TIMER = 3, /* per-thread timer_create(thread CPU clock, SIGEV_THREAD_ID) */
 };
@@ -35,7 +35,8 @@ struct tr_sampler_config {
  * installed before keeps receiving the signals that are not ours), chooses the engine and arms
  * the calling thread and every existing thread that does not block SIGPROF. Threads created
  * later are armed by the pthread_create interposer. A forced TR_ENGINE_PERF that the kernel
- * refuses fails with LTPROF_ERR_UNSUPPORTED; TR_ENGINE_AUTO falls back to the timer engine.
+ * refuses fails with LTPROF_ERR_UNSUPPORTED; TR_ENGINE_AUTO takes the timer engine (perf when
+ * timers cannot be made).
  * Returns LTPROF_OK (also when period_hz is 0: nothing starts), LTPROF_ERR_BUSY when already
  * running, or another negative status with a message in `err` (may be NULL).
  */
@@ -136,6 +137,12 @@ size_t tr_stack_capture_caller(uint64_t *pcs, size_t max);
 /* Learns the calling thread's stack range (normal context; the pthread_create trampoline and
  * the constructor call it), so later captures need no allocation. */
 void tr_stack_prepare_self(void);
+
+/* How often the calling thread's captures reused a stack they had seen (for tests). */
+struct tr_stack_cache_stats {
+    uint64_t hits, misses;
+};
+void tr_stack_cache_stats_self(struct tr_stack_cache_stats *out);
 
 /* Emits ltprof:thread_state for every thread ltprof knows (name, and the wait it is in) and
  * ltprof:trace_info; tr_emit_process_info() calls it. Async-signal-safe. */

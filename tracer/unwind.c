@@ -30,6 +30,8 @@ struct walk {
     const struct tr_stack_range *stack;
     struct tr_regs regs; /* the frame being unwound */
     uint64_t prev_cfa;   /* CFAs must strictly increase */
+    uint64_t ra_slot;    /* where the last step read the return address, 0: not from memory */
+    uint64_t *slots;     /* optional: ra_slot of each recorded PC */
     bool exact_pc;       /* regs' RIP is not a return address (first frame, after a signal) */
     bool first;
 };
@@ -140,6 +142,8 @@ static int apply_rules(struct walk *w, const struct tr_cfi_rules *rules,
         next.valid |= REG_BIT(TR_REG_RSP);
     }
     next.reg[TR_REG_RIP] = next.reg[cie->ra_reg];
+    w->ra_slot = rules->kind[cie->ra_reg] == TR_RULE_OFFSET
+                     ? cfa + (uint64_t)rules->val[cie->ra_reg] : 0;
     if (!(next.valid & REG_BIT(cie->ra_reg)) || !(next.valid & REG_BIT(TR_REG_RSP)))
         return TR_UNWIND_BAD_FRAME;
     next.valid |= REG_BIT(TR_REG_RIP);
@@ -331,6 +335,8 @@ static size_t walk_stack(struct walk *w, uint64_t *pcs, size_t max, unsigned ski
             *status = TR_UNWIND_TRUNCATED;
             return n;
         } else {
+            if (w->slots)
+                w->slots[n] = w->ra_slot;
             pcs[n++] = w->regs.reg[TR_REG_RIP];
         }
         int ret = step(w);
@@ -346,10 +352,10 @@ static size_t walk_stack(struct walk *w, uint64_t *pcs, size_t max, unsigned ski
 }
 
 static size_t unwind_from(const struct tr_regs *regs, const struct tr_stack_range *stack,
-                          uint64_t *pcs, size_t max, unsigned skip,
+                          uint64_t *pcs, uint64_t *slots, size_t max, unsigned skip,
                           enum tr_unwind_status *status)
 {
-    struct walk w = { .stack = stack, .exact_pc = true, .first = true };
+    struct walk w = { .stack = stack, .exact_pc = true, .first = true, .slots = slots };
 
     *status = TR_UNWIND_NO_INFO;
     if (regs == NULL || stack == NULL || (pcs == NULL && max > 0))
@@ -372,12 +378,14 @@ static size_t unwind_from(const struct tr_regs *regs, const struct tr_stack_rang
 size_t tr_unwind(const struct tr_regs *regs, const struct tr_stack_range *stack, uint64_t *pcs,
                  size_t max, enum tr_unwind_status *status)
 {
-    return unwind_from(regs, stack, pcs, max, 0, status);
+    return unwind_from(regs, stack, pcs, NULL, max, 0, status);
 }
 
-__attribute__((noinline)) size_t tr_unwind_here(const struct tr_stack_range *stack,
-                                                 uint64_t *pcs, size_t max,
-                                                 enum tr_unwind_status *status)
+/* The body of tr_unwind_here(): inlined, so the registers it takes are its caller's. */
+static inline __attribute__((always_inline)) size_t here(const struct tr_stack_range *stack,
+                                                         uint64_t *pcs, uint64_t *slots,
+                                                         size_t max,
+                                                         enum tr_unwind_status *status)
 {
     struct tr_regs regs;
     size_t n;
@@ -395,9 +403,24 @@ __attribute__((noinline)) size_t tr_unwind_here(const struct tr_stack_range *sta
                      "movq %%r15, 120(%0)\n\t"
                      : : "r"(regs.reg) : "rax", "memory");
     regs.valid = CALLEE_SAVED | REG_BIT(TR_REG_RSP) | REG_BIT(TR_REG_RIP);
-    n = unwind_from(&regs, stack, pcs, max, 1, status);
+    n = unwind_from(&regs, stack, pcs, slots, max, 1, status);
     __asm__ volatile("" : : : "memory"); /* keep this frame alive: no tail call */
     return n;
+}
+
+__attribute__((noinline)) size_t tr_unwind_here(const struct tr_stack_range *stack,
+                                                 uint64_t *pcs, size_t max,
+                                                 enum tr_unwind_status *status)
+{
+    return here(stack, pcs, NULL, max, status);
+}
+
+__attribute__((noinline)) size_t tr_unwind_here_slots(const struct tr_stack_range *stack,
+                                                       uint64_t *pcs, uint64_t *slots,
+                                                       size_t max,
+                                                       enum tr_unwind_status *status)
+{
+    return here(stack, pcs, slots, max, status);
 }
 
 void tr_regs_from_ucontext(struct tr_regs *regs, const void *ucontext)

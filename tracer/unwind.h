@@ -65,4 +65,10 @@ size_t tr_unwind(const struct tr_regs *regs, const struct tr_stack_range *stack,
 size_t tr_unwind_here(const struct tr_stack_range *stack, uint64_t *pcs, size_t max,
                       enum tr_unwind_status *status);
 
+/* The same, and slots[i] = the stack address pcs[i] was read from (0 for pcs[0], and for a PC
+ * not read from the stack: a signal frame's). A later walk of the same frames finds the same
+ * values there, which is how stack_capture.c recognises a stack it has seen. */
+size_t tr_unwind_here_slots(const struct tr_stack_range *stack, uint64_t *pcs, uint64_t *slots,
+                            size_t max, enum tr_unwind_status *status);
+
 #endif

@@ -44,8 +44,11 @@ int tr_emit_enter(void)
     if (!token) {
         struct tr_thread_slot *s = tr_slot_self();
         tr_announce_states_once(); /* first, so the thread is named before its switches */
-        if (s)
+        if (s) {
+            tr_sched_follow(s, tr_tid_self(),
+                            lttng_ust_tracepoint_enabled(ltprof, sched_switches));
             tr_sched_drain(s, tr_tid_self());
+        }
     }
     return token;
 }
@@ -66,17 +69,22 @@ static void note_wait(const char *kind, uint64_t since_ns)
     atomic_store_explicit(&s->wait_kind, kind, memory_order_release);
 }
 
-TR_TEXT __attribute__((noinline)) void tr_wait_begin(const char *kind, const void *addr,
-                                                     uint64_t target)
+TR_TEXT __attribute__((noinline)) void tr_wait_prepare(struct tr_wait *w)
 {
-    uint64_t pcs[WAIT_FRAMES];
+    tr_guard_enter();
+    w->npcs = (uint16_t)tr_stack_capture_caller(w->pcs, TR_WAIT_FRAMES);
+    tr_guard_leave();
+}
+
+TR_TEXT __attribute__((noinline)) void tr_wait_begin(const struct tr_wait *w, const char *kind,
+                                                     const void *addr, uint64_t target)
+{
     tr_guard_enter();
     int token = tr_emit_enter();
     tr_heap_tick();
-    size_t n = tr_stack_capture_caller(pcs, WAIT_FRAMES);
     note_wait(kind, now_ns());
     lttng_ust_tracepoint(ltprof, wait_begin, (uint32_t)tr_tid_self(), kind, (uint64_t)(uintptr_t)addr,
-                         target, pcs, (uint16_t)n);
+                         target, w->pcs, w->npcs);
     tr_emit_leave(token);
     tr_guard_leave();
 }
@@ -85,6 +93,12 @@ TR_TEXT __attribute__((noinline)) void tr_wait_end(const char *kind, const void 
 {
     int saved_errno = errno;
     tr_guard_enter();
+    /* The switches while it waited say nothing new: dropped, not written before the end. */
+    struct tr_thread_slot *slot = tr_slot_self();
+    if (slot && !tr_tls_emitting)
+        tr_sched_drain_except(slot, tr_tid_self(),
+                              atomic_load_explicit(&slot->wait_since_ns, memory_order_relaxed),
+                              now_ns());
     int token = tr_emit_enter();
     note_wait(NULL, 0);
     lttng_ust_tracepoint(ltprof, wait_end, (uint32_t)tr_tid_self(), kind, (uint64_t)(uintptr_t)addr,
@@ -104,13 +118,14 @@ static int emit_enter_after(void)
     return token;
 }
 
-static void emit_leave_drain(int token)
+/* Leaves the emission and writes out the switches, but those from `from_ns` to `to_ns`. */
+static void emit_leave_drain(int token, uint64_t from_ns, uint64_t to_ns)
 {
     tr_emit_leave(token);
     if (!token) {
         struct tr_thread_slot *s = tr_slot_self();
         if (s)
-            tr_sched_drain(s, tr_tid_self());
+            tr_sched_drain_except(s, tr_tid_self(), from_ns, to_ns);
     }
 }
 
@@ -123,7 +138,7 @@ TR_TEXT __attribute__((noinline)) void tr_wait_end_unseen(const char *kind, cons
     tr_announce_states_once();
     lttng_ust_tracepoint(ltprof, wait_end, (uint32_t)tr_tid_self(), kind, (uint64_t)(uintptr_t)addr,
                          (int32_t)result);
-    emit_leave_drain(token);
+    emit_leave_drain(token, 0, now_ns()); /* the wait began unseen */
     tr_guard_leave();
     errno = saved_errno;
 }
@@ -140,6 +155,13 @@ TR_TEXT __attribute__((noinline)) void tr_wake(const char *kind, const void *add
     tr_emit_leave(token);
     tr_guard_leave();
     errno = saved_errno;
+}
+
+void tr_sched_stop_following(void)
+{
+    struct tr_thread_slot *s = tr_slot_self();
+    if (s && !lttng_ust_tracepoint_enabled(ltprof, sched_switches))
+        tr_sched_follow(s, tr_tid_self(), 0);
 }
 
 TR_TEXT void tr_call_begin(struct tr_call *c, const char *call)
@@ -177,9 +199,12 @@ TR_TEXT __attribute__((noinline)) void tr_call_end(struct tr_call *c, const char
         lttng_ust_tracepoint(ltprof, syscall, (uint32_t)tr_tid_self(), call, (int32_t)fd,
                              c->start_ns, end_ns, result, pcs, (uint16_t)n);
     }
-    /* The switches during the call come after its event: the converter sees them as part of
-     * it. Write them out now rather than at the thread's next event. */
-    emit_leave_drain(c->token);
+    /* The switches during a recorded call say nothing new; those of a short one (off CPU
+     * for less than the threshold) are written out now rather than at the next event. */
+    if (end_ns - c->start_ns >= syscall_threshold_ns)
+        emit_leave_drain(c->token, c->start_ns, end_ns);
+    else
+        emit_leave_drain(c->token, 1, 0);
     tr_guard_leave();
     errno = saved_errno;
 }

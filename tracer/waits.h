@@ -27,9 +27,19 @@ static inline int tr_calls_on(void)
     return lttng_ust_tracepoint_enabled(ltprof, syscall) && !tr_guard_active();
 }
 
-/* A wait on the object at `addr` begins (ltprof:wait_begin with the caller's stack): `kind` is
+/* A wait about to begin: tr_wait_prepare() takes the caller's stack (a microsecond or so);
+ * a lock that is free by then is taken without recording anything (tr_wait_begin is not
+ * called: a wait that short is not worth two events). */
+#define TR_WAIT_FRAMES 64
+struct tr_wait {
+    uint16_t npcs;
+    uint64_t pcs[TR_WAIT_FRAMES];
+};
+void tr_wait_prepare(struct tr_wait *w);
+
+/* A wait on the object at `addr` begins (ltprof:wait_begin with the prepared stack): `kind` is
  * one of the wait_begin kinds (static strings), `target` the pthread_t of a join, else 0. */
-void tr_wait_begin(const char *kind, const void *addr, uint64_t target);
+void tr_wait_begin(const struct tr_wait *w, const char *kind, const void *addr, uint64_t target);
 /* ... and ends with `result`. The pair nests with nothing: one wait at a time per thread. */
 void tr_wait_end(const char *kind, const void *addr, int result);
 /* The end of a wait that began before recording did (no wait_begin in the trace). */
@@ -49,6 +59,11 @@ void tr_call_begin(struct tr_call *c, const char *call);
 void tr_call_begun_unseen(struct tr_call *c);
 /* Records ltprof:syscall when the call took at least the threshold. Keeps errno. */
 void tr_call_end(struct tr_call *c, const char *call, int fd, int64_t result);
+
+/* The thread's switch ring is open (its wrappers close it once no session records). */
+extern __thread int tr_tls_sw_open __attribute__((tls_model("initial-exec"), visibility("hidden")));
+/* Closes the calling thread's switch ring when no session records switches any more. */
+void tr_sched_stop_following(void);
 
 /* ---- heap counter (heap_counter.c) ---- */
 void tr_heap_configure(uint32_t interval_ms);

@@ -57,9 +57,13 @@ static inline int sem_has_waiters(sem_t *s)
  * address. */
 #define RECORDING(ret) (tr_waits_on() && !tr_called_by_lttng(ret))
 
-/* Runs `call` as a recorded wait on `addr` when recording, else plainly. In a wrapper only. */
-#define WAIT(kind, addr, target, call) WAIT_FROM(__builtin_return_address(0), kind, addr, target, call)
-#define WAIT_FROM(ret, kind, addr, target, call)                                                  \
+/* Runs `call` as a recorded wait on `addr` when recording, else plainly. `retry` is a try
+ * variant of the call, tried once more after the stack is taken (EBUSY: still busy), or
+ * NO_RETRY. In a wrapper only (WAIT), or with the wrapper's return address (WAIT_FROM). */
+#define NO_RETRY EBUSY
+#define WAIT(kind, addr, target, call) \
+    WAIT_FROM(__builtin_return_address(0), kind, addr, target, NO_RETRY, call)
+#define WAIT_FROM(ret, kind, addr, target, retry, call)                                           \
     do {                                                                                          \
         if (!RECORDING(ret)) {                                                                    \
             int rc_ = call;                                                                       \
@@ -67,7 +71,12 @@ static inline int sem_has_waiters(sem_t *s)
                 tr_wait_end_unseen(kind, addr, rc_);                                              \
             return rc_;                                                                           \
         }                                                                                         \
-        tr_wait_begin(kind, addr, target);                                                        \
+        struct tr_wait w_;                                                                        \
+        tr_wait_prepare(&w_);                                                                     \
+        int again_ = retry;                                                                       \
+        if (again_ != EBUSY)                                                                      \
+            return again_; /* free by now: too short a wait to record */                          \
+        tr_wait_begin(&w_, kind, addr, target);                                                   \
         int rc_ = call;                                                                           \
         tr_wait_end(kind, addr, rc_);                                                             \
         return rc_;                                                                               \
@@ -77,7 +86,7 @@ static inline int sem_has_waiters(sem_t *s)
 
 static TR_TEXT __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, void *ret)
 {
-    WAIT_FROM(ret, "mutex", m, 0, tr_real.pthread_mutex_lock(m));
+    WAIT_FROM(ret, "mutex", m, 0, tr_real.pthread_mutex_trylock(m), tr_real.pthread_mutex_lock(m));
 }
 
 TR_EXPORT TR_TEXT int pthread_mutex_lock(pthread_mutex_t *m)
@@ -93,7 +102,8 @@ TR_EXPORT TR_TEXT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct t
     int rc = tr_real_fns()->pthread_mutex_trylock(m);
     if (rc != EBUSY)
         return rc;
-    WAIT("mutex", m, 0, tr_real.pthread_mutex_timedlock(m, abstime));
+    WAIT_FROM(__builtin_return_address(0), "mutex", m, 0, tr_real.pthread_mutex_trylock(m),
+              tr_real.pthread_mutex_timedlock(m, abstime));
 }
 
 TR_EXPORT TR_TEXT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
@@ -102,7 +112,8 @@ TR_EXPORT TR_TEXT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t cloc
     int rc = tr_real_fns()->pthread_mutex_trylock(m);
     if (rc != EBUSY)
         return rc;
-    WAIT("mutex", m, 0, tr_real.pthread_mutex_clocklock(m, clock, abstime));
+    WAIT_FROM(__builtin_return_address(0), "mutex", m, 0, tr_real.pthread_mutex_trylock(m),
+              tr_real.pthread_mutex_clocklock(m, clock, abstime));
 }
 
 TR_EXPORT TR_TEXT int pthread_mutex_unlock(pthread_mutex_t *m)
@@ -117,12 +128,14 @@ TR_EXPORT TR_TEXT int pthread_mutex_unlock(pthread_mutex_t *m)
 
 static TR_TEXT __attribute__((noinline)) int rdlock_slow(pthread_rwlock_t *rw, void *ret)
 {
-    WAIT_FROM(ret, "rwlock_read", rw, 0, tr_real.pthread_rwlock_rdlock(rw));
+    WAIT_FROM(ret, "rwlock_read", rw, 0, tr_real.pthread_rwlock_tryrdlock(rw),
+              tr_real.pthread_rwlock_rdlock(rw));
 }
 
 static TR_TEXT __attribute__((noinline)) int wrlock_slow(pthread_rwlock_t *rw, void *ret)
 {
-    WAIT_FROM(ret, "rwlock_write", rw, 0, tr_real.pthread_rwlock_wrlock(rw));
+    WAIT_FROM(ret, "rwlock_write", rw, 0, tr_real.pthread_rwlock_trywrlock(rw),
+              tr_real.pthread_rwlock_wrlock(rw));
 }
 
 TR_EXPORT TR_TEXT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
@@ -147,7 +160,8 @@ TR_EXPORT TR_TEXT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rw,
     int rc = tr_real_fns()->pthread_rwlock_tryrdlock(rw);
     if (rc != EBUSY)
         return rc;
-    WAIT("rwlock_read", rw, 0, tr_real.pthread_rwlock_timedrdlock(rw, abstime));
+    WAIT_FROM(__builtin_return_address(0), "rwlock_read", rw, 0,
+              tr_real.pthread_rwlock_tryrdlock(rw), tr_real.pthread_rwlock_timedrdlock(rw, abstime));
 }
 
 TR_EXPORT TR_TEXT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw,
@@ -156,7 +170,8 @@ TR_EXPORT TR_TEXT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw,
     int rc = tr_real_fns()->pthread_rwlock_trywrlock(rw);
     if (rc != EBUSY)
         return rc;
-    WAIT("rwlock_write", rw, 0, tr_real.pthread_rwlock_timedwrlock(rw, abstime));
+    WAIT_FROM(__builtin_return_address(0), "rwlock_write", rw, 0,
+              tr_real.pthread_rwlock_trywrlock(rw), tr_real.pthread_rwlock_timedwrlock(rw, abstime));
 }
 
 TR_EXPORT TR_TEXT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
@@ -165,7 +180,9 @@ TR_EXPORT TR_TEXT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t
     int rc = tr_real_fns()->pthread_rwlock_tryrdlock(rw);
     if (rc != EBUSY)
         return rc;
-    WAIT("rwlock_read", rw, 0, tr_real.pthread_rwlock_clockrdlock(rw, clock, abstime));
+    WAIT_FROM(__builtin_return_address(0), "rwlock_read", rw, 0,
+              tr_real.pthread_rwlock_tryrdlock(rw),
+              tr_real.pthread_rwlock_clockrdlock(rw, clock, abstime));
 }
 
 TR_EXPORT TR_TEXT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
@@ -174,7 +191,9 @@ TR_EXPORT TR_TEXT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t
     int rc = tr_real_fns()->pthread_rwlock_trywrlock(rw);
     if (rc != EBUSY)
         return rc;
-    WAIT("rwlock_write", rw, 0, tr_real.pthread_rwlock_clockwrlock(rw, clock, abstime));
+    WAIT_FROM(__builtin_return_address(0), "rwlock_write", rw, 0,
+              tr_real.pthread_rwlock_trywrlock(rw),
+              tr_real.pthread_rwlock_clockwrlock(rw, clock, abstime));
 }
 
 TR_EXPORT TR_TEXT int pthread_rwlock_unlock(pthread_rwlock_t *rw)
@@ -201,7 +220,7 @@ TR_EXPORT TR_TEXT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     void *ret = __builtin_return_address(0);
     if (RECORDING(ret))
         cond_releases(m);
-    WAIT_FROM(ret, "cond", c, 0, real->pthread_cond_wait(c, m));
+    WAIT_FROM(ret, "cond", c, 0, NO_RETRY, real->pthread_cond_wait(c, m));
 }
 
 TR_EXPORT TR_TEXT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -211,7 +230,7 @@ TR_EXPORT TR_TEXT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t 
     void *ret = __builtin_return_address(0);
     if (RECORDING(ret))
         cond_releases(m);
-    WAIT_FROM(ret, "cond", c, 0, real->pthread_cond_timedwait(c, m, abstime));
+    WAIT_FROM(ret, "cond", c, 0, NO_RETRY, real->pthread_cond_timedwait(c, m, abstime));
 }
 
 TR_EXPORT TR_TEXT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -221,7 +240,7 @@ TR_EXPORT TR_TEXT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t 
     void *ret = __builtin_return_address(0);
     if (RECORDING(ret))
         cond_releases(m);
-    WAIT_FROM(ret, "cond", c, 0, real->pthread_cond_clockwait(c, m, clock, abstime));
+    WAIT_FROM(ret, "cond", c, 0, NO_RETRY, real->pthread_cond_clockwait(c, m, clock, abstime));
 }
 
 TR_EXPORT TR_TEXT int pthread_cond_signal(pthread_cond_t *c)

@@ -27,6 +27,8 @@
         if (__builtin_expect(!tr_calls_on(), 1) ||                                                \
             tr_called_by_lttng(__builtin_return_address(0))) {                                    \
             type r_ = call;                                                                       \
+            if (__builtin_expect(tr_tls_sw_open, 0))                                              \
+                tr_sched_stop_following(); /* the session is over: close the switch ring */       \
             if (__builtin_expect(tr_calls_on(), 0) &&                                             \
                 !tr_called_by_lttng(__builtin_return_address(0))) {                               \
                 tr_call_begun_unseen(&c_); /* a session began during the call */                  \
