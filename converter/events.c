@@ -197,8 +197,8 @@ int cv_output_dir_make(struct cv_state *st, struct ltprof_error *err)
 static int timeline_close(struct cv_state *st, bool finish, struct ltprof_error *err)
 {
     int rc = 0;
-    if (!st->timeline && st->nouts == 0)
-        return 0; /* closed already, or never opened */
+    if (st->trace_finished)
+        return 0; /* written: nothing to close or remove */
     if (st->timeline && finish) {
         struct tl_stats ts;
         rc = tl_finish(st->timeline, (uint64_t)st->last_ns);
@@ -225,6 +225,8 @@ static int timeline_close(struct cv_state *st, bool finish, struct ltprof_error 
         if (st->summary.json_path[0])
             unlink(st->summary.json_path);
         st->summary.trace_path[0] = st->summary.json_path[0] = '\0';
+    } else {
+        st->trace_finished = true;
     }
     return rc;
 }

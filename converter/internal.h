@@ -112,6 +112,7 @@ struct cv_state {
     struct tl_output outs[2];
     size_t nouts;
     bool timeline_failed;
+    bool trace_finished; /* trace.out and trace.json are complete */
     int64_t current_tid; /* vtid of the event being read, 0 when the trace has no vtid */
 };
 
