@@ -232,6 +232,17 @@ struct pprof_builder {
     size_t n_stack_ids, stack_ids_cap;
     struct b_label *labels;
     size_t n_labels, labels_cap;
+    /* Final samples (pprof_builder_add_final_sample), encoded as Profile.sample fields: kept
+     * in `enc` until the profile is written, or compressed into `zs` at once when streaming. */
+    uint8_t *enc;
+    size_t n_enc, enc_cap;
+    uint8_t *scratch;
+    size_t n_scratch, scratch_cap;
+    z_stream *zs;
+    uint8_t *zout;
+    pprof_write_fn stream_write;
+    void *stream_ctx;
+    bool stream_done;
 };
 
 /* ---- kinds (Go 1.19's, reference section 2.1) ----------------------------------------------- */
@@ -411,6 +422,13 @@ void pprof_builder_destroy(struct pprof_builder *b) {
     pb_free(b->sample_table.slots);
     pb_free(b->stack_ids);
     pb_free(b->labels);
+    pb_free(b->enc);
+    pb_free(b->scratch);
+    if (b->zs) {
+        deflateEnd(b->zs);
+        pb_free(b->zs);
+    }
+    pb_free(b->zout);
     pb_free(b);
 }
 
@@ -594,6 +612,134 @@ int pprof_builder_add_sample(struct pprof_builder *b, const uint64_t *location_i
     return rc;
 }
 
+/* ---- final samples and streaming ---------------------------------------------------------- */
+
+enum { ZCHUNK = 64 * 1024 };
+
+static voidpf z_alloc(voidpf opaque, uInt items, uInt size);
+static void z_free(voidpf opaque, voidpf p);
+
+static size_t put_varint(uint8_t *out, uint64_t v) {
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
+
+/* Appends the field tag, a varint length and the packed varints of vals (protobuf field of
+ * kind LEN: packed repeated uint64 / int64). */
+static size_t put_packed(uint8_t *out, uint8_t tag, const uint64_t *vals, size_t n) {
+    uint8_t body[10 * 256];
+    size_t len = 0, k = 0;
+    for (size_t i = 0; i < n; i++)
+        len += put_varint(body + len, vals[i]);
+    out[k++] = tag;
+    k += put_varint(out + k, len);
+    memcpy(out + k, body, len);
+    return k + len;
+}
+
+/* Deflates `len` bytes into the stream (Z_FINISH ends it) and writes what comes out. */
+static int stream_deflate(struct pprof_builder *b, const uint8_t *data, size_t len, int flush) {
+    int zrc = Z_OK;
+    do {
+        size_t in = len < UINT32_MAX ? len : UINT32_MAX;
+        b->zs->next_in = (Bytef *)data, b->zs->avail_in = (uInt)in;
+        b->zs->next_out = b->zout, b->zs->avail_out = ZCHUNK;
+        zrc = deflate(b->zs, in == len ? flush : Z_NO_FLUSH);
+        data += in - b->zs->avail_in, len -= in - b->zs->avail_in;
+        if (zrc == Z_STREAM_ERROR)
+            return LTPROF_ERR_INVALID;
+        if (ZCHUNK - b->zs->avail_out &&
+            b->stream_write(b->stream_ctx, b->zout, ZCHUNK - b->zs->avail_out) != 0)
+            return LTPROF_ERR_IO;
+    } while (len > 0 || b->zs->avail_out == 0 || (flush == Z_FINISH && zrc != Z_STREAM_END));
+    return LTPROF_OK;
+}
+
+int pprof_builder_stream(struct pprof_builder *b, pprof_write_fn write, void *ctx) {
+    if (!b || !write || b->zs)
+        return LTPROF_ERR_INVALID;
+    z_stream *zs = pb_alloc(sizeof(*zs));
+    uint8_t *out = zs ? pb_alloc(ZCHUNK) : NULL;
+    if (!out) {
+        pb_free(zs);
+        return LTPROF_ERR_NOMEM;
+    }
+    memset(zs, 0, sizeof(*zs));
+    zs->zalloc = z_alloc, zs->zfree = z_free;
+    if (deflateInit2(zs, 1, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        pb_free(out);
+        pb_free(zs);
+        return LTPROF_ERR_NOMEM;
+    }
+    b->zs = zs, b->zout = out, b->stream_write = write, b->stream_ctx = ctx;
+    int rc = LTPROF_OK;
+    if (b->n_enc) { /* final samples added before streaming began */
+        rc = stream_deflate(b, b->enc, b->n_enc, Z_NO_FLUSH);
+        b->n_enc = 0;
+    }
+    return rc;
+}
+
+int pprof_builder_add_final_sample(struct pprof_builder *b, const uint64_t *location_ids,
+                                   size_t n_locations, const int64_t *values,
+                                   const struct pprof_label *labels, size_t n_labels) {
+    int rc = check_sample_args(b, location_ids, n_locations, values, labels, n_labels);
+    if (rc == LTPROF_OK && (n_locations > 256 || n_labels > 16 || b->stream_done))
+        rc = LTPROF_ERR_INVALID;
+    if (rc == LTPROF_OK)
+        rc = RESERVE(b->labels, b->n_labels, n_labels);
+    if (rc == LTPROF_OK) /* interned, staged past the end: not kept as the builder's labels */
+        rc = stage_labels(b, labels, n_labels);
+    size_t need = 32 + 10 * (n_locations + PPROF_MAX_SAMPLE_TYPES) + n_labels * 48;
+    if (rc == LTPROF_OK)
+        rc = RESERVE(b->scratch, 0, need);
+    if (rc != LTPROF_OK)
+        return rc;
+    uint8_t *body = b->scratch + 12; /* room for the Profile.sample tag and length first */
+    size_t n = 0;
+    if (n_locations)
+        n += put_packed(body + n, 0x0a, location_ids, n_locations); /* Sample.location_id */
+    uint64_t vals[PPROF_MAX_SAMPLE_TYPES];
+    for (size_t i = 0; i < b->kind->n_sample_types; i++)
+        vals[i] = (uint64_t)values[i];
+    n += put_packed(body + n, 0x12, vals, b->kind->n_sample_types); /* Sample.value */
+    for (size_t i = 0; i < n_labels; i++) { /* Sample.label: key, str, num, num_unit */
+        const struct b_label *l = &b->labels[b->n_labels + i];
+        const int64_t f[4] = {l->key, l->str, l->num, l->num_unit};
+        uint8_t lab[48];
+        size_t t = 0;
+        for (int k = 0; k < 4; k++) {
+            if (f[k]) {
+                lab[t++] = (uint8_t)((k + 1) << 3);
+                t += put_varint(lab + t, (uint64_t)f[k]);
+            }
+        }
+        body[n++] = 0x1a;
+        n += put_varint(body + n, t);
+        memcpy(body + n, lab, t);
+        n += t;
+    }
+    uint8_t head[12];
+    size_t h = 0;
+    head[h++] = 0x12; /* Profile.sample */
+    h += put_varint(head + h, n);
+    uint8_t *rec = body - h;
+    memcpy(rec, head, h);
+    if (b->zs)
+        return stream_deflate(b, rec, h + n, Z_NO_FLUSH);
+    rc = RESERVE(b->enc, b->n_enc, h + n);
+    if (rc != LTPROF_OK)
+        return rc;
+    memcpy(b->enc + b->n_enc, rec, h + n);
+    b->n_enc += h + n;
+    return LTPROF_OK;
+}
+
 /* ---- encoding ------------------------------------------------------------------------------- */
 
 /* The protobuf-c view of the builder: message structs point into the builder's arrays. */
@@ -723,42 +869,23 @@ static void z_free(voidpf opaque, voidpf p) {
     pb_free(p);
 }
 
-/* Gzips `len` bytes (level 1, like Go's BestSpeed) and passes the output to `write`. */
-static int gzip_to(const uint8_t *data, size_t len, pprof_write_fn write, void *ctx) {
-    enum { CHUNK = 64 * 1024 };
-    z_stream zs = {.zalloc = z_alloc, .zfree = z_free};
-    uint8_t *out = pb_alloc(CHUNK);
-    if (!out)
-        return LTPROF_ERR_NOMEM;
-    int rc = LTPROF_OK;
-    if (deflateInit2(&zs, 1, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-        pb_free(out);
-        return LTPROF_ERR_NOMEM; /* the only way deflateInit2 fails with valid arguments */
-    }
-    int zrc = Z_OK;
-    while (zrc != Z_STREAM_END) {
-        size_t in = len < UINT32_MAX ? len : UINT32_MAX;
-        zs.next_in = (Bytef *)data, zs.avail_in = (uInt)in;
-        zs.next_out = out, zs.avail_out = CHUNK;
-        zrc = deflate(&zs, in == len ? Z_FINISH : Z_NO_FLUSH);
-        data += in - zs.avail_in, len -= in - zs.avail_in;
-        if (zrc == Z_STREAM_ERROR) {
-            rc = LTPROF_ERR_INVALID;
-            goto end;
-        }
-        if (CHUNK - zs.avail_out && write(ctx, out, CHUNK - zs.avail_out) != 0) {
-            rc = LTPROF_ERR_IO;
-            goto end;
-        }
-    }
-end:
-    deflateEnd(&zs);
-    pb_free(out);
+/* Gzips the kept final samples then `len` bytes (level 1, like Go's BestSpeed) into `write`:
+ * a throwaway stream on the builder's streaming path. */
+static int gzip_to(struct pprof_builder *b, const uint8_t *data, size_t len, pprof_write_fn write,
+                   void *ctx) {
+    int rc = pprof_builder_stream(b, write, ctx);
+    if (rc == LTPROF_OK)
+        rc = stream_deflate(b, data, len, Z_FINISH);
+    deflateEnd(b->zs);
+    pb_free(b->zs);
+    pb_free(b->zout);
+    b->zs = NULL, b->zout = NULL;
     return rc;
 }
 
 int pprof_builder_write(struct pprof_builder *b, pprof_write_fn write, void *ctx) {
-    if (!b || !write)
+    if (!b || !write || b->stream_done ||
+        (b->zs && (write != b->stream_write || ctx != b->stream_ctx)))
         return LTPROF_ERR_INVALID;
     struct enc e;
     memset(&e, 0, sizeof(e));
@@ -786,7 +913,14 @@ int pprof_builder_write(struct pprof_builder *b, pprof_write_fn write, void *ctx
         goto end;
     }
     perftools__profiles__profile__pack(&e.profile, buf);
-    rc = gzip_to(buf, len, write, ctx);
+    if (b->zs) { /* streaming: the rest goes into the same stream, which ends here */
+        rc = stream_deflate(b, buf, len, Z_FINISH);
+        b->stream_done = true;
+    } else {
+        size_t kept = b->n_enc; /* final samples survive for the next write */
+        rc = gzip_to(b, buf, len, write, ctx);
+        b->n_enc = kept;
+    }
 end:
     b->strings[0] = NULL;
     pb_free(buf);

@@ -88,8 +88,26 @@ int pprof_builder_add_sample(struct pprof_builder *b, const uint64_t *location_i
 /* Receives the encoded bytes; returns 0 to go on, non-zero to stop with an I/O error. */
 typedef int (*pprof_write_fn)(void *ctx, const void *data, size_t len);
 
+/*
+ * Adds a sample the caller has aggregated already: it is never merged with another (two final
+ * samples with the same stack and labels stay two), and it is encoded at once into a compact
+ * buffer instead of the builder's tables, or straight into the output when streaming.
+ * 0 or a negative ltprof_status.
+ */
+int pprof_builder_add_final_sample(struct pprof_builder *b, const uint64_t *location_ids,
+                                   size_t n_locations, const int64_t *values,
+                                   const struct pprof_label *labels, size_t n_labels);
+
+/*
+ * Streams the profile: from now on final samples are compressed and passed to `write` as they
+ * come, so a long conversion keeps only the tables (strings, functions, locations, mappings)
+ * in memory. The profile ends with pprof_builder_write() on the same `write` and `ctx`; a
+ * builder that streams cannot be written twice. 0 or a negative ltprof_status.
+ */
+int pprof_builder_stream(struct pprof_builder *b, pprof_write_fn write, void *ctx);
+
 /* Encodes the profile, gzips it (level 1, like Go) and passes the bytes to `write`.
- * 0 or a negative ltprof_status. The builder stays usable. */
+ * 0 or a negative ltprof_status. The builder stays usable, unless it streams (see above). */
 int pprof_builder_write(struct pprof_builder *b, pprof_write_fn write, void *ctx);
 
 /* Convenience: writes the profile to `path` (created or truncated). 0 or negative status. */

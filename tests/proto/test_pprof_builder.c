@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tests of proto/pprof_builder.c: round trip through an independent decoder, Go's kind table,
- * argument checks, repeatable output, `go tool pprof` acceptance and a 1M-sample profile.
+ * argument checks, repeatable output, final (pre-aggregated, streamed) samples, `go tool pprof`
+ * acceptance and a 1M-sample profile.
  * Usage: test_pprof_builder <case> [tmpdir]; each case is one ctest test.
  */
 #define _GNU_SOURCE
@@ -265,6 +266,94 @@ static int run_capture(const char *cmd, char *out, size_t size) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* Final samples: the profile of build_cpu_profile with its aggregated samples added at once,
+ * kept (written twice) or streamed (started before and after the first one). */
+static struct pprof_builder *build_final_profile(int stream_at, struct mem_sink *out) {
+    struct pprof_builder *b = pprof_builder_create(pprof_kind_lookup("cpu"), PERIOD);
+    CHECK(b);
+    pprof_builder_set_time(b, T0, DUR);
+    CHECK(pprof_builder_add_comment(b, "hello comment") == 0);
+    uint64_t m1 = pprof_builder_add_mapping(b, 0x400000, 0x500000, 0, "/usr/bin/app", "abc123",
+                                            PPROF_HAS_FUNCTIONS);
+    struct pprof_line leaf = {"leaf", NULL, "app.c", 10}, main_line = {"main", NULL, "app.c", 30};
+    uint64_t a = pprof_builder_add_location(b, m1, 0x401000, &leaf, 1);
+    uint64_t m = pprof_builder_add_location(b, m1, 0x402000, &main_line, 1);
+    uint64_t stack[] = {a, m};
+    int64_t three[] = {3, 3 * PERIOD}, one[] = {1, PERIOD};
+    struct pprof_label l1[] = {{"thread", "worker", 0, NULL}, {"tid", NULL, 42, NULL}};
+    struct pprof_label l2[] = {{"bytes", NULL, 4096, "bytes"}};
+    if (stream_at == 0)
+        CHECK(pprof_builder_stream(b, mem_sink_write, out) == 0);
+    CHECK(pprof_builder_add_final_sample(b, stack, 2, three, l1, 2) == 0);
+    if (stream_at == 1)
+        CHECK(pprof_builder_stream(b, mem_sink_write, out) == 0);
+    CHECK(pprof_builder_add_final_sample(b, stack, 2, one, l2, 1) == 0);
+    CHECK(pprof_builder_add_final_sample(b, stack, 1, one, NULL, 0) == 0);
+    CHECK(pprof_builder_add_final_sample(b, stack, 1, one, NULL, 0) == 0); /* not merged */
+    CHECK(pprof_builder_add_sample(b, stack, 1, one, NULL, 0) == 0);        /* table sample */
+    /* Bad arguments are refused as for pprof_builder_add_sample. */
+    uint64_t bad[] = {a, 99};
+    CHECK(pprof_builder_add_final_sample(b, bad, 2, one, NULL, 0) == LTPROF_ERR_INVALID);
+    CHECK(pprof_builder_add_final_sample(b, stack, 2, NULL, NULL, 0) == LTPROF_ERR_INVALID);
+    return b;
+}
+
+static void check_final_profile(const uint8_t *data, size_t len) {
+    profile_t *p = decode_gzip(data, len);
+    check_well_formed(p);
+    CHECK(p->n_sample == 5 && p->n_location == 2 && p->n_function == 2);
+    CHECK(p->period == PERIOD && p->time_nanos == T0 && p->duration_nanos == DUR);
+    CHECK(p->n_comment == 1 && strcmp(str_at(p, p->comment[0]), "hello comment") == 0);
+    const Perftools__Profiles__Sample *s = p->sample[0];
+    CHECK(s->n_location_id == 2 && s->location_id[0] == 1 && s->location_id[1] == 2);
+    CHECK(s->n_value == 2 && s->value[0] == 3 && s->value[1] == 3 * PERIOD);
+    CHECK(s->n_label == 2);
+    CHECK(strcmp(str_at(p, find_label(p, s, "thread")->str), "worker") == 0);
+    CHECK(find_label(p, s, "tid")->num == 42 && find_label(p, s, "tid")->str == 0);
+    s = p->sample[1];
+    CHECK(s->n_label == 1 && find_label(p, s, "bytes")->num == 4096);
+    CHECK(strcmp(str_at(p, find_label(p, s, "bytes")->num_unit), "bytes") == 0);
+    for (size_t i = 2; i < 5; i++) {
+        s = p->sample[i];
+        CHECK(s->n_location_id == 1 && s->location_id[0] == 1 && s->n_label == 0);
+        CHECK(s->n_value == 2 && s->value[0] == 1 && s->value[1] == PERIOD);
+    }
+    perftools__profiles__profile__free_unpacked(p, NULL);
+}
+
+static int case_final_samples(void) {
+    /* Kept: two writes give the same bytes. */
+    struct mem_sink out1 = {0}, out2 = {0};
+    struct pprof_builder *b = build_final_profile(-1, NULL);
+    CHECK(pprof_builder_write(b, mem_sink_write, &out1) == 0);
+    CHECK(pprof_builder_write(b, mem_sink_write, &out2) == 0);
+    CHECK(out1.len == out2.len && memcmp(out1.data, out2.data, out1.len) == 0);
+    check_final_profile(out1.data, out1.len);
+    pprof_builder_destroy(b);
+    free(out1.data);
+    free(out2.data);
+    /* Streamed, from the start and after a first sample. */
+    for (int at = 0; at <= 1; at++) {
+        struct mem_sink out = {0}, other = {0};
+        b = build_final_profile(at, &out);
+        CHECK(pprof_builder_stream(b, mem_sink_write, &out) == LTPROF_ERR_INVALID);
+        CHECK(pprof_builder_write(b, mem_sink_write, &other) == LTPROF_ERR_INVALID);
+        CHECK(other.len == 0);
+        CHECK(pprof_builder_write(b, mem_sink_write, &out) == 0);
+        check_final_profile(out.data, out.len);
+        size_t len = out.len;
+        CHECK(pprof_builder_write(b, mem_sink_write, &out) == LTPROF_ERR_INVALID);
+        int64_t one[] = {1, PERIOD};
+        uint64_t loc = 1;
+        CHECK(pprof_builder_add_final_sample(b, &loc, 1, one, NULL, 0) == LTPROF_ERR_INVALID);
+        CHECK(out.len == len);
+        pprof_builder_destroy(b);
+        free(out.data);
+        free(other.data);
+    }
+    return 0;
+}
+
 static int case_go_tool_pprof(const char *tmpdir) {
     if (system("go version >/dev/null 2>&1") != 0) {
         fprintf(stderr, "go not found: skipped\n");
@@ -297,6 +386,22 @@ static int case_go_tool_pprof(const char *tmpdir) {
     CHECK(strstr(out, "File: app") && strstr(out, "Type: cpu"));
     CHECK(strstr(out, "inlined_leaf (inline)") && strstr(out, "main"));
     CHECK(strstr(out, "Duration: 2.50s, Total samples = 70ms ( 2.80%)"));
+    /* A streamed profile of final samples reads the same way. */
+    FILE *f = fopen(path, "w");
+    CHECK(f);
+    struct mem_sink streamed = {0};
+    b = build_final_profile(0, &streamed);
+    CHECK(pprof_builder_write(b, mem_sink_write, &streamed) == 0);
+    pprof_builder_destroy(b);
+    CHECK(fwrite(streamed.data, 1, streamed.len, f) == streamed.len && fclose(f) == 0);
+    free(streamed.data);
+    snprintf(cmd, sizeof(cmd), "go tool pprof -raw '%s' 2>&1", path);
+    st = run_capture(cmd, out, sizeof(out));
+    printf("%s\n", out);
+    CHECK(st == 0);
+    CHECK(strstr(out, "3   30000000: 1 2"));
+    CHECK(strstr(out, "thread:[worker]") && strstr(out, "bytes:[4096 bytes]"));
+    CHECK(strstr(out, "3   30000000: 1 \n")); /* pprof merges the equal final samples */
     unlink(path);
     return 0;
 }
@@ -362,6 +467,8 @@ int main(int argc, char **argv) {
         return case_address0_and_rewrite();
     if (strcmp(c, "go_tool_pprof") == 0)
         return case_go_tool_pprof(tmpdir);
+    if (strcmp(c, "final_samples") == 0)
+        return case_final_samples();
     if (strcmp(c, "large") == 0)
         return case_large();
     fprintf(stderr, "unknown case \"%s\"\n", c);

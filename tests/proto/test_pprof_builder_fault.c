@@ -5,6 +5,7 @@
  * 0 for ids) or succeed, and retrying the failed call must give a profile byte-identical to the
  * fault-free one: a failure leaves the builder consistent. ASan reports any leak or bad access.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +38,9 @@ static long failures; /* injected failures seen by the scenario */
         }                                                                                          \
     } while (0)
 
-/* Builds a profile exercising every table and table growth, writes it to out. */
-static void scenario(struct mem_sink *out) {
+/* Builds a profile exercising every table and table growth, with table samples and final
+ * samples (kept, or streamed into out as they come), writes it to out. */
+static void scenario(struct mem_sink *out, bool stream) {
     struct pprof_builder *b;
     while (!(b = pprof_builder_create(pprof_kind_lookup("allocs"), 524288))) {
         CHECK(pprof_fault_countdown == 0);
@@ -73,31 +75,50 @@ static void scenario(struct mem_sink *out) {
         RETRY_STATUS(pprof_builder_add_sample(b, stack, 1 + (size_t)(i % 8), v, labels,
                                               (size_t)(i % 3)));
     }
+    if (stream)
+        RETRY_STATUS(pprof_builder_stream(b, mem_sink_write, out));
+    for (int i = 0; i < 200; i++) {
+        char val[16];
+        snprintf(val, sizeof(val), "f%d", i);
+        struct pprof_label labels[2] = {{"thread", val, 0, NULL}, {"tid", NULL, i, NULL}};
+        int64_t v[4] = {i, 64 * i, 1, 32};
+        RETRY_STATUS(pprof_builder_add_final_sample(b, &locs[i % 116], 1 + (size_t)(i % 4), v,
+                                                    labels, (size_t)(i % 3)));
+    }
     RETRY_STATUS(pprof_builder_write(b, mem_sink_write, out));
     pprof_builder_destroy(b);
 }
 
-int main(void) {
+static long run(bool stream) {
     struct mem_sink reference = {0};
     pprof_fault_countdown = 0;
+    failures = 0;
     pprof_fault_allocs = 0;
-    scenario(&reference);
+    scenario(&reference, stream);
     long total_allocs = pprof_fault_allocs;
     CHECK(failures == 0 && total_allocs > 50);
     Perftools__Profiles__Profile *p = decode_gzip(reference.data, reference.len);
     check_well_formed(p);
-    CHECK(p->n_location == 120 && p->n_mapping == 2 && p->n_sample > 100);
+    CHECK(p->n_location == 120 && p->n_mapping == 2 && p->n_sample > 300);
     perftools__profiles__profile__free_unpacked(p, NULL);
     for (long n = 1; n <= total_allocs; n++) {
         struct mem_sink out = {0};
         failures = 0;
         pprof_fault_countdown = n;
-        scenario(&out);
+        scenario(&out, stream);
         CHECK(failures == 1); /* the Nth allocation failed exactly once */
         CHECK(out.len == reference.len && memcmp(out.data, reference.data, out.len) == 0);
         free(out.data);
     }
-    printf("fault test: %ld allocation points, each failed once, all recovered\n", total_allocs);
     free(reference.data);
+    return total_allocs;
+}
+
+int main(void) {
+    for (int stream = 0; stream <= 1; stream++) {
+        long n = run(stream);
+        printf("fault test%s: %ld allocation points, each failed once, all recovered\n",
+               stream ? " (streamed)" : "", n);
+    }
     return 0;
 }
