@@ -122,36 +122,46 @@ static uint64_t thread_rehash(const void *ctx, size_t pos)
     return thread_hash(t->pid, t->tid);
 }
 
-const char *cv_state_thread_name(const struct cv_state *st, int64_t pid, uint32_t tid)
+static struct cv_thread *thread_find(const struct cv_state *st, int64_t pid, uint32_t tid)
 {
     struct thread_key k = {st, pid, tid};
     size_t pos = cv_index_find(&st->thread_index, thread_hash(pid, tid), thread_eq, &k);
-    return pos == SIZE_MAX ? NULL : CV_VEC_AT(&st->threads, struct cv_thread, pos)->name;
+    return pos == SIZE_MAX ? NULL : CV_VEC_AT(&st->threads, struct cv_thread, pos);
 }
 
-static int set_thread_name(struct cv_state *st, int64_t pid, uint32_t tid, const char *name)
+const char *cv_state_thread_name(const struct cv_state *st, int64_t pid, uint32_t tid)
+{
+    const struct cv_thread *t = thread_find(st, pid, tid);
+    return t ? t->name : NULL;
+}
+
+struct cv_thread *cv_state_thread(struct cv_state *st, int64_t pid, uint32_t tid)
 {
     struct thread_key k = {st, pid, tid};
     uint64_t h = thread_hash(pid, tid);
     size_t pos = cv_index_find(&st->thread_index, h, thread_eq, &k);
-    char *copy = cv_strdup(name);
-    if (!copy)
-        return LTPROF_ERR_NOMEM;
-    if (pos != SIZE_MAX) {
-        struct cv_thread *t = CV_VEC_AT(&st->threads, struct cv_thread, pos);
-        free(t->name);
-        t->name = copy;
-        return 0;
-    }
+    if (pos != SIZE_MAX)
+        return CV_VEC_AT(&st->threads, struct cv_thread, pos);
     struct cv_thread *t = cv_vec_push(&st->threads);
     if (!t || cv_index_insert(&st->thread_index, h, st->threads.len - 1, thread_rehash, st)) {
         if (t)
             st->threads.len--;
-        free(copy);
-        return LTPROF_ERR_NOMEM;
+        return NULL;
     }
     t->pid = pid;
     t->tid = tid;
+    return t;
+}
+
+static int set_thread_name(struct cv_state *st, int64_t pid, uint32_t tid, const char *name)
+{
+    char *copy = cv_strdup(name);
+    struct cv_thread *t = copy ? cv_state_thread(st, pid, tid) : NULL;
+    if (!t) {
+        free(copy);
+        return LTPROF_ERR_NOMEM;
+    }
+    free(t->name);
     t->name = copy;
     return 0;
 }
@@ -177,8 +187,6 @@ struct cv_state *cv_state_create(const char *output_dir, unsigned outputs)
     }
     cv_vec_init(&st->processes, sizeof(struct cv_process));
     cv_vec_init(&st->threads, sizeof(struct cv_thread));
-    cv_vec_init(&st->samples, sizeof(struct cv_stack_sample));
-    cv_vec_init(&st->pc_pool, sizeof(uint64_t));
     return st;
 }
 
@@ -244,17 +252,18 @@ void cv_state_destroy(struct cv_state *st)
         free(p->modules);
         cv_proc_sym_fini(p);
     }
-    for (size_t i = 0; i < st->threads.len; i++)
-        free(CV_VEC_AT(&st->threads, struct cv_thread, i)->name);
+    cv_cpu_profile_destroy(st);
+    for (size_t i = 0; i < st->threads.len; i++) {
+        struct cv_thread *t = CV_VEC_AT(&st->threads, struct cv_thread, i);
+        free(t->name);
+        cv_cpu_counts_fini(&t->cpu);
+    }
     for (size_t i = 0; i < st->n_classes; i++)
         bt_event_class_put_ref(st->classes[i].cls);
     free(st->classes);
     cv_vec_fini(&st->processes);
     cv_vec_fini(&st->threads);
-    cv_vec_fini(&st->samples);
-    cv_vec_fini(&st->pc_pool);
     cv_index_fini(&st->thread_index);
-    cv_index_fini(&st->sample_index);
     free(st->output_dir);
     free(st);
 }
@@ -393,34 +402,7 @@ static void summarize_engines(struct cv_state *st)
     }
 }
 
-struct sample_key {
-    const struct cv_state *st;
-    int64_t pid;
-    uint32_t tid;
-    const uint64_t *pcs;
-    uint32_t n_pcs;
-};
-
-static uint64_t sample_hash(int64_t pid, uint32_t tid, const uint64_t *pcs, uint32_t n)
-{
-    uint64_t seed = (uint64_t)pid * 0x9e3779b97f4a7c15ULL ^ tid;
-    return cv_hash_bytes(pcs, n * sizeof(*pcs), seed);
-}
-
-static bool sample_eq(const void *ctx, size_t pos)
-{
-    const struct sample_key *k = ctx;
-    const struct cv_stack_sample *s = CV_VEC_AT(&k->st->samples, struct cv_stack_sample, pos);
-    const uint64_t *pcs = CV_VEC_AT(&k->st->pc_pool, uint64_t, s->pcs_offset);
-    return s->pid == k->pid && s->tid == k->tid && s->n_pcs == k->n_pcs &&
-           memcmp(pcs, k->pcs, k->n_pcs * sizeof(*pcs)) == 0;
-}
-
-static uint64_t sample_rehash(const void *ctx, size_t pos)
-{
-    return CV_VEC_AT(&((const struct cv_state *)ctx)->samples, struct cv_stack_sample, pos)->hash;
-}
-
+/* Interns the sample's stack (shared with the execution trace) and counts it for cpu.pb.gz. */
 static int on_cpu_sample(struct cv_state *st, int64_t pid, const bt_field *payload,
                          const struct cv_class_cache *c)
 {
@@ -438,24 +420,11 @@ static int on_cpu_sample(struct cv_state *st, int64_t pid, const bt_field *paylo
     st->summary.cpu_samples++;
     if (status == 0)
         st->summary.complete_stacks++;
-
-    struct sample_key k = {st, pid, tid, pcs, (uint32_t)n};
-    uint64_t h = sample_hash(pid, tid, pcs, (uint32_t)n);
-    size_t pos = cv_index_find(&st->sample_index, h, sample_eq, &k);
-    if (pos == SIZE_MAX) {
-        size_t off = cv_vec_append(&st->pc_pool, pcs, n);
-        struct cv_stack_sample *s = off == SIZE_MAX ? NULL : cv_vec_push(&st->samples);
-        if (!s)
-            return LTPROF_ERR_NOMEM;
-        *s = (struct cv_stack_sample){h, pid, tid, (uint32_t)n, off, 0, 0};
-        pos = st->samples.len - 1;
-        if (cv_index_insert(&st->sample_index, h, pos, sample_rehash, st) != 0)
-            return LTPROF_ERR_NOMEM;
-    }
-    struct cv_stack_sample *s = CV_VEC_AT(&st->samples, struct cv_stack_sample, pos);
-    s->count++;
-    s->weight_ns += weight;
-    return 0;
+    int rc = cv_stack_intern(&st->stacks, pid, pcs, (uint32_t)n, true, &st->sample_stack);
+    if (rc || !(st->outputs & CV_OUTPUT_PPROF))
+        return rc;
+    struct cv_thread *t = cv_state_thread(st, pid, tid);
+    return t ? cv_cpu_count(t, st->sample_stack, weight) : LTPROF_ERR_NOMEM;
 }
 
 static struct cv_module *find_module(struct cv_process *p, uint64_t baddr)
@@ -593,9 +562,8 @@ static int on_trace_event(struct cv_state *st, const bt_message *msg, int64_t pi
     if ((rc = tl_event_time(tl, ts)))
         return cv_error(err, rc, "failed to write the execution trace: %s", cv_status_text(rc));
     switch (c->kind) {
-    case EV_CPU_SAMPLE:
-        STACK(3, true);
-        rc = tl_cpu_sample(tl, ts, pid, (uint32_t)U64(0), stack);
+    case EV_CPU_SAMPLE: /* its stack is interned already (on_cpu_sample) */
+        rc = tl_cpu_sample(tl, ts, pid, (uint32_t)U64(0), st->sample_stack);
         break;
     case EV_THREAD_INFO:
         rc = tl_thread_name(tl, ts, pid, (uint32_t)U64(0), STR(1));
@@ -734,6 +702,13 @@ static int on_event(struct cv_state *st, const bt_message *msg, struct ltprof_er
         rc = set_thread_name(st, pid, (uint32_t)field_u64(member(payload, c, 0)),
                              field_string(member(payload, c, 5)));
         break;
+    case EV_THREAD_EXIT: {
+        st->summary.ltprof_events++;
+        struct cv_thread *t = thread_find(st, pid, (uint32_t)field_u64(member(payload, c, 0)));
+        if (t && (rc = cv_cpu_thread_done(st, t, err)))
+            return rc;
+        break;
+    }
     default:
         st->summary.ltprof_events++;
         break;
@@ -790,8 +765,13 @@ int cv_state_finish(struct cv_state *st, struct cv_summary *summary, struct ltpr
         goto end;
     rc = timeline_close(st, true, err);
 end:
-    if (rc)
+    if (rc) {
         timeline_close(st, false, NULL);
+        cv_cpu_profile_destroy(st); /* a failed conversion leaves no output behind */
+        if (st->summary.cpu_profile_path[0])
+            unlink(st->summary.cpu_profile_path);
+        st->summary.cpu_profile_path[0] = '\0';
+    }
     if (summary)
         *summary = st->summary;
     return rc;

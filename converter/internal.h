@@ -36,25 +36,29 @@ struct cv_process {
     struct sym_session *sym;
     struct sym_module **sym_mods;
     size_t sym_synced;
-    bool sym_stale; /* a module was replaced: start a new session */
+    bool sym_stale;     /* a module was replaced: start a new session */
+    uint32_t sym_epoch; /* counts the sessions replaced, so caches know theirs is gone */
 };
 
-/* The latest name of a thread. */
+/* CPU samples of one thread, counted per stack (cpu_profile.c). */
+struct cv_cpu_count {
+    uint32_t stack; /* cv_stacks id; 0 = empty stack */
+    uint64_t count;
+    uint64_t weight_ns;
+};
+struct cv_cpu_counts {
+    struct cv_cpu_count *items;
+    uint32_t *slots; /* open addressing by stack: position + 1, 0 = empty */
+    size_t n, cap_slots;
+};
+
+/* A thread (key: vpid, vtid; a reused tid is the same entry): its latest name, and its CPU
+ * samples not yet in the profile. */
 struct cv_thread {
     int64_t pid;
     uint32_t tid;
     char *name;
-};
-
-/* CPU samples aggregated by (process, thread, stack). `pcs` points into the state's pc pool. */
-struct cv_stack_sample {
-    uint64_t hash;
-    int64_t pid;
-    uint32_t tid;
-    uint32_t n_pcs;
-    size_t pcs_offset;
-    uint64_t count;
-    uint64_t weight_ns;
+    struct cv_cpu_counts cpu;
 };
 
 /* A growable array of `elem`-byte items. */
@@ -70,7 +74,8 @@ struct cv_index {
     size_t used;
 };
 
-struct cv_class_cache; /* events.c */
+struct cv_class_cache;  /* events.c */
+struct cv_cpu_profile; /* cpu_profile.c */
 struct tl_timeline;    /* timeline.h */
 
 /* Stacks of the execution trace (stacks.c; the functions are in timeline.h). */
@@ -93,9 +98,8 @@ struct cv_state {
     struct cv_vec processes; /* struct cv_process */
     struct cv_vec threads;   /* struct cv_thread */
     struct cv_index thread_index;
-    struct cv_vec samples;   /* struct cv_stack_sample */
-    struct cv_index sample_index;
-    struct cv_vec pc_pool;   /* uint64_t */
+    struct cv_cpu_profile *cpu; /* cpu.pb.gz while it is written (cpu_profile.c) */
+    uint32_t sample_stack;      /* the stack id of the CPU sample being read */
     struct cv_class_cache *classes;
     size_t n_classes, cap_classes;
 
@@ -154,6 +158,8 @@ uint64_t cv_hash_bytes(const void *data, size_t len, uint64_t seed);
 uint64_t cv_state_events_read(const struct cv_state *st);
 struct cv_process *cv_state_process(struct cv_state *st, int64_t pid);
 const char *cv_state_thread_name(const struct cv_state *st, int64_t pid, uint32_t tid);
+/* The thread's entry, made on first use; NULL when out of memory. */
+struct cv_thread *cv_state_thread(struct cv_state *st, int64_t pid, uint32_t tid);
 
 /* ---- per-process symbolizer (proc_sym.c) ---------------------------------------------------- */
 /* Brings the process's symbolizer up to date with its modules. 0 or LTPROF_ERR_NOMEM. */
@@ -163,8 +169,16 @@ struct sym_module *cv_proc_sym_module(const struct cv_process *p, uint64_t addr,
 void cv_proc_sym_fini(struct cv_process *p);
 
 /* ---- the CPU profile (cpu_profile.c) ------------------------------------------------------- */
-/* Writes <output_dir>/cpu.pb.gz from the aggregated samples. 0 or negative status + err. */
+/* Counts one CPU sample of thread t on stack `stack`. 0 or LTPROF_ERR_NOMEM. */
+int cv_cpu_count(struct cv_thread *t, uint32_t stack, uint64_t weight_ns);
+/* The thread ended: its counts go into cpu.pb.gz (created then) and are freed. 0 or negative
+ * status + err. */
+int cv_cpu_thread_done(struct cv_state *st, struct cv_thread *t, struct ltprof_error *err);
+/* Adds the live threads' counts and ends <output_dir>/cpu.pb.gz. 0 or negative status + err. */
 int cv_cpu_profile_write(struct cv_state *st, struct ltprof_error *err);
+/* Frees the profile; a cpu.pb.gz not ended by cv_cpu_profile_write is removed. */
+void cv_cpu_profile_destroy(struct cv_state *st);
+void cv_cpu_counts_fini(struct cv_cpu_counts *c);
 
 /* ---- trace files (ctf_check.c) ------------------------------------------------------------- */
 /* Checks that the packets of a packetized CTF metadata file are whole (babeltrace2 2.0.4 hangs on

@@ -26,6 +26,7 @@ int cv_proc_sym_sync(struct cv_process *p)
     if (p->sym_stale) {
         cv_proc_sym_fini(p);
         p->sym_stale = false;
+        p->sym_epoch++;
     }
     if (!p->sym && !(p->sym = sym_session_create()))
         return LTPROF_ERR_NOMEM;
