@@ -15,11 +15,12 @@ static const char usage[] =
     "Converts every LTTng (CTF) trace found under TRACE_DIR into DIR (default ./ltprof-out):\n"
     "  cpu.pb.gz    CPU profile (pprof: go tool pprof, ltprof top)\n"
     "  trace.out    Go execution trace (go tool trace, Go 1.19 or later)\n"
-    "  trace.json   the same trace as Chrome/Perfetto JSON (ui.perfetto.dev)\n"
+    "  trace.json   the same trace as Chrome/Perfetto JSON (ui.perfetto.dev), when asked for\n"
     "The trace must hold the events 'ltprof:*' and, for symbols, 'lttng_ust_statedump:*'.\n"
     "\n"
     "  -o, --output DIR     output folder, created if missing (default ./ltprof-out)\n"
-    "      --outputs LIST   what to write, comma-separated: pprof, trace, json (default all)\n"
+    "      --outputs LIST   what to write, comma-separated: pprof, trace, json, all\n"
+    "                       (default pprof,trace; all = pprof,trace,json)\n"
     "  -h, --help           show this help\n";
 
 int cli_parse_outputs(const char *list, unsigned *outputs)
@@ -90,7 +91,7 @@ void cli_progress(void *ctx, uint64_t events_read, double seconds)
 int cli_convert(int argc, char **argv)
 {
     const char *trace_dir = NULL, *out = "ltprof-out";
-    unsigned outputs = CV_OUTPUT_ALL;
+    unsigned outputs = CV_OUTPUT_DEFAULT;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
@@ -103,7 +104,9 @@ int cli_convert(int argc, char **argv)
             out = argv[i];
         } else if (strcmp(argv[i], "--outputs") == 0) {
             if (++i == argc || cli_parse_outputs(argv[i], &outputs) != 0) {
-                fprintf(stderr, "ltprof convert: --outputs needs a list of pprof, trace, json\n%s",
+                fprintf(stderr,
+                        "ltprof convert: --outputs needs a comma-separated list of pprof, "
+                        "trace, json, all\n%s",
                         usage);
                 return 2;
             }

@@ -32,14 +32,16 @@ static const char usage[] =
     "\n"
     "Runs CMD with libltprof.so preloaded under an LTTng session, then converts the trace:\n"
     "DIR/cpu.pb.gz (pprof CPU profile), DIR/trace.out (Go execution trace, go tool trace),\n"
-    "DIR/trace.json (Chrome/Perfetto JSON) and DIR/ctf/ (the CTF trace, for `ltprof convert`).\n"
+    "DIR/ctf/ (the CTF trace, for `ltprof convert`) and, with --outputs json or all,\n"
+    "DIR/trace.json (Chrome/Perfetto JSON).\n"
     "An lttng-sessiond is started when none runs. Ctrl-C is passed on to CMD.\n"
     "The exit status is CMD's, or 1 when recording or conversion failed.\n"
     "\n"
     "  -o, --output DIR   output folder (default ./ltprof-out); DIR/ctf is replaced\n"
     "      --hz N         CPU samples per second per thread (LTPROF_CPU_HZ, default 100)\n"
     "      --engine E     CPU sampling engine: auto, perf or timer (LTPROF_CPU_ENGINE)\n"
-    "      --outputs LIST what to write, comma-separated: pprof, trace, json (default all)\n"
+    "      --outputs LIST what to write, comma-separated: pprof, trace, json, all\n"
+    "                     (default pprof,trace; all = pprof,trace,json)\n"
     "  -h, --help         show this help\n";
 
 static pid_t child_pid;
@@ -53,7 +55,7 @@ static void forward_signal(int sig)
 static int parse_args(int argc, char **argv, struct rec_options *o)
 {
     o->out = "ltprof-out";
-    o->outputs = CV_OUTPUT_ALL;
+    o->outputs = CV_OUTPUT_DEFAULT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) {
@@ -73,7 +75,9 @@ static int parse_args(int argc, char **argv, struct rec_options *o)
                 o->engine = v;
         } else if (strcmp(a, "--outputs") == 0) {
             if (++i == argc || cli_parse_outputs(argv[i], &o->outputs) != 0) {
-                fprintf(stderr, "ltprof record: --outputs needs a list of pprof, trace, json\n%s",
+                fprintf(stderr,
+                        "ltprof record: --outputs needs a comma-separated list of pprof, "
+                        "trace, json, all\n%s",
                         usage);
                 return -1;
             }

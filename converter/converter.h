@@ -22,6 +22,7 @@ enum cv_outputs {
     CV_OUTPUT_GOTRACE = 2, /* trace.out */
     CV_OUTPUT_JSON = 4,    /* trace.json */
     CV_OUTPUT_ALL = 7,
+    CV_OUTPUT_DEFAULT = 3, /* JSON is big (~330 bytes per event): written when asked for */
 };
 
 /* What a conversion saw and wrote. */

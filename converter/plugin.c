@@ -27,13 +27,13 @@ BT_PLUGIN_SINK_COMPONENT_CLASS_GRAPH_IS_CONFIGURED_METHOD(pprof, cv_sink_graph_i
 
 BT_PLUGIN_SINK_COMPONENT_CLASS(gotrace, cv_sink_consume);
 BT_PLUGIN_SINK_COMPONENT_CLASS_DESCRIPTION(gotrace,
-    "Write a Go execution trace (trace.out) and Chrome/Perfetto JSON (trace.json) from ltprof "
-    "events.");
+    "Write a Go execution trace (trace.out), and Chrome/Perfetto JSON (trace.json) if asked, "
+    "from ltprof events.");
 BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(gotrace,
     "Parameter `path` (string): output folder, created if missing (default \"ltprof-out\").\n"
-    "Parameter `json` (boolean, default true): also write trace.json.\n"
-    "Writes <path>/trace.out for `go tool trace` (Go 1.19 and later) and <path>/trace.json for\n"
-    "ui.perfetto.dev. Enable the events 'ltprof:*' and 'lttng_ust_statedump:*' when recording.");
+    "Parameter `json` (boolean, default false): also write trace.json.\n"
+    "Writes <path>/trace.out for `go tool trace` (Go 1.19 and later) and, with json=yes,\n"
+    "<path>/trace.json for ui.perfetto.dev. Enable the events 'ltprof:*' and 'lttng_ust_statedump:*' when recording.");
 BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(gotrace, cv_sink_gotrace_init);
 BT_PLUGIN_SINK_COMPONENT_CLASS_FINALIZE_METHOD(gotrace, cv_sink_finalize);
 BT_PLUGIN_SINK_COMPONENT_CLASS_GRAPH_IS_CONFIGURED_METHOD(gotrace, cv_sink_graph_is_configured);

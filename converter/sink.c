@@ -2,8 +2,8 @@
 /*
  * The babeltrace2 sink component classes: thin wrappers that feed every message to the
  * conversion state (events.c) and write the outputs when the stream ends. sink.ltprof.pprof
- * writes the profiles, sink.ltprof.gotrace the execution trace (trace.out, and trace.json unless
- * `json` is false); in-process graphs (cv_sink_class_create) choose through struct
+ * writes the profiles, sink.ltprof.gotrace the execution trace (trace.out, and trace.json when
+ * `json` is true); in-process graphs (cv_sink_class_create) choose through struct
  * cv_sink_init. Parameter `path` (string): the output folder, default "ltprof-out".
  */
 #include <stdlib.h>
@@ -39,7 +39,7 @@ sink_setup(bt_self_component_sink *self, const bt_value *params, unsigned output
     if (v) {
         if (!bt_value_is_bool(v)) {
             BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
-                comp, "parameter `json` must be a boolean, e.g. -p 'json=no'");
+                comp, "parameter `json` must be a boolean, e.g. -p 'json=yes'");
             return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_ERROR;
         }
         outputs = bt_value_bool_get(v) ? outputs | CV_OUTPUT_JSON : outputs & ~CV_OUTPUT_JSON;
@@ -66,7 +66,7 @@ cv_sink_init(bt_self_component_sink *self, bt_self_component_sink_configuration 
 {
     (void)cfg;
     const struct cv_sink_init *init = init_data;
-    return sink_setup(self, params, init ? init->outputs : CV_OUTPUT_ALL,
+    return sink_setup(self, params, init ? init->outputs : CV_OUTPUT_DEFAULT,
                       init ? init->summary : NULL);
 }
 
@@ -85,7 +85,7 @@ cv_sink_gotrace_init(bt_self_component_sink *self, bt_self_component_sink_config
 {
     (void)cfg;
     (void)init_data;
-    return sink_setup(self, params, CV_OUTPUT_GOTRACE | CV_OUTPUT_JSON, NULL);
+    return sink_setup(self, params, CV_OUTPUT_GOTRACE, NULL);
 }
 
 bt_component_class_sink_graph_is_configured_method_status

@@ -18,7 +18,7 @@ build/bin/ltprof record -o "$out" -- build/bin/ltprof-demo-cpu "${1:-3}"
 build/bin/ltprof top "$out/cpu.pb.gz" -n 15
 echo "== 4/5 record the pipeline demo (build/bin/ltprof-demo-pipeline): an execution trace"
 trace_out=$top/ltprof-out-pipeline
-build/bin/ltprof record -o "$trace_out" -- build/bin/ltprof-demo-pipeline
+build/bin/ltprof record -o "$trace_out" --outputs all -- build/bin/ltprof-demo-pipeline
 echo "== 5/5 where its threads waited (go tool trace -pprof=sync, printed by ltprof top)"
 go tool trace -pprof=sync "$trace_out/trace.out" > "$trace_out/sync.pb.gz"
 build/bin/ltprof top "$trace_out/sync.pb.gz" -n 10

@@ -31,7 +31,7 @@ expect_error() {
     if [ -n "$regex" ] && ! grep -Eqi -- "$regex" <<<"$msg"; then
         soft_fail "$name: message does not mention /$regex/"
     fi
-    [ ! -e "$out/cpu.pb.gz" ] || echo "  note: $name left $out/cpu.pb.gz behind after failing"
+    [ ! -e "$out/cpu.pb.gz" ] || soft_fail "$name: left $out/cpu.pb.gz behind after failing"
 }
 
 step "a real trace (stacks_fp, short), converted successfully"
@@ -41,6 +41,22 @@ run_limited 60 "$LTPROF_BIN" convert "$IT_TMP/good/ctf" -o "$IT_TMP/good-conv" |
 require_file "$IT_TMP/good-conv/cpu.pb.gz"
 meta=$(find "$IT_TMP/good/ctf" -name metadata | sed -n 1p)
 [ -n "$meta" ] || fail "no metadata file in the recorded trace"
+
+step "--outputs: what is asked for, nothing else; a bad list is refused"
+run_limited 60 "$LTPROF_BIN" convert "$IT_TMP/good/ctf" -o "$IT_TMP/json-only" --outputs json ||
+    fail "ltprof convert --outputs json failed"
+require_file "$IT_TMP/json-only/trace.json"
+[ ! -e "$IT_TMP/json-only/cpu.pb.gz" ] && [ ! -e "$IT_TMP/json-only/trace.out" ] ||
+    soft_fail "--outputs json wrote more than trace.json"
+for list in bogus pprof,bogus '' ,; do
+    rc=0
+    run_limited 60 "$LTPROF_BIN" convert "$IT_TMP/good/ctf" -o "$IT_TMP/bad-list" \
+        --outputs "$list" >/dev/null 2>"$IT_TMP/bad-list.err" || rc=$?
+    [ "$rc" -eq 2 ] || soft_fail "--outputs '$list': exit $rc, want 2 (usage error)"
+    grep -q -- '--outputs needs a comma-separated list of pprof, trace, json, all' "$IT_TMP/bad-list.err" ||
+        soft_fail "--outputs '$list': no message naming the choices"
+    [ ! -e "$IT_TMP/bad-list" ] || soft_fail "--outputs '$list': wrote output anyway"
+done
 
 step "bad inputs"
 expect_error missing-dir "$IT_TMP/does-not-exist" 'does-not-exist|no such|not found|exist'

@@ -4,7 +4,8 @@
 # condition variable, semaphore, barrier, pipe and socket I/O, sleeps, joins, tasks and regions,
 # tests/programs/trace_mix.c) gives a Go execution trace that Go 1.19's and a newer Go's
 # `go tool trace` accept, whose -pprof=sync, syscall and sched profiles name the right call
-# sites, whose viewer pages all answer without a panic, and the same trace as valid JSON.
+# sites, whose viewer pages all answer without a panic; babeltrace2 with sink.ltprof.gotrace
+# writes the same trace.out and, asked with json=yes, the same timeline as valid JSON.
 source "$(dirname "$0")/lib.sh"
 prog=$LTPROF_PROGRAMS/trace_mix
 
@@ -14,7 +15,7 @@ ltprof_record "$IT_TMP/rec" "$prog" >"$IT_TMP/record.out"
 cat "$IT_TMP/record.out"
 trace=$IT_TMP/rec/trace.out
 require_file "$trace" "ltprof record's execution trace"
-require_file "$IT_TMP/rec/trace.json" "ltprof record's JSON trace"
+[ ! -e "$IT_TMP/rec/trace.json" ] || fail "ltprof record wrote trace.json without --outputs json"
 grep -q 'execution trace: 18 threads' "$IT_TMP/record.out" ||
     soft_fail "the summary does not count the 18 threads"
 
@@ -79,8 +80,17 @@ else
     echo "SKIP: no newer Go here (shared/tools/newer-go.sh): its checks did not run"
 fi
 
+step "babeltrace2 -c sink.ltprof.gotrace -p json=yes: the same trace.out, and trace.json"
+rc=0
+run_limited 120 babeltrace2 --plugin-path="$LTPROF_PLUGIN_DIR" convert "$IT_TMP/rec/ctf" \
+    -c sink.ltprof.gotrace -p "path=\"$IT_TMP/bt2\",json=yes" || rc=$?
+[ "$rc" -eq 0 ] || fail "babeltrace2 with sink.ltprof.gotrace exited with $rc"
+require_file "$IT_TMP/bt2/trace.json" "sink.ltprof.gotrace's JSON trace"
+[ ! -e "$IT_TMP/bt2/cpu.pb.gz" ] || fail "sink.ltprof.gotrace wrote a CPU profile"
+cmp "$trace" "$IT_TMP/bt2/trace.out" || fail "sink.ltprof.gotrace wrote another trace.out"
+
 step "trace.json (Chrome/Perfetto)"
-"${GTCHECK[@]}" json "$IT_TMP/rec/trace.json" --thread lock-1 --thread consumer --thread piper \
+"${GTCHECK[@]}" json "$IT_TMP/bt2/trace.json" --thread lock-1 --thread consumer --thread piper \
     --slice 'blocked: mutex' --slice 'blocked: cond' --slice 'syscall: read' \
     --slice 'sleep: nanosleep' --slice running --flows 20 --samples 1 || soft_fail "JSON trace"
 it_finish
