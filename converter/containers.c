@@ -104,26 +104,32 @@ void cv_index_fini(struct cv_index *ix)
     ix->cap = ix->used = 0;
 }
 
+/* A slot: the hash's upper half as a tag (most mismatches fail on it, without `eq`), and the
+ * position + 1 (0 = empty). */
+#define SLOT(hash, pos) ((hash) >> 32 << 32 | (uint64_t)((pos) + 1))
+#define SLOT_POS(s) ((size_t)((s)&0xffffffffu) - 1)
+#define SLOT_TAG(s) ((s) >> 32)
+
 size_t cv_index_find(const struct cv_index *ix, uint64_t hash,
                      bool (*eq)(const void *ctx, size_t pos), const void *ctx)
 {
     if (!ix->cap)
         return SIZE_MAX;
     for (size_t i = hash & (ix->cap - 1);; i = (i + 1) & (ix->cap - 1)) {
-        uint32_t s = ix->slots[i];
+        uint64_t s = ix->slots[i];
         if (s == 0)
             return SIZE_MAX;
-        if (eq(ctx, s - 1))
-            return s - 1;
+        if (SLOT_TAG(s) == hash >> 32 && eq(ctx, SLOT_POS(s)))
+            return SLOT_POS(s);
     }
 }
 
-static void index_put(uint32_t *slots, size_t cap, uint64_t hash, size_t pos)
+static void index_put(uint64_t *slots, size_t cap, uint64_t hash, size_t pos)
 {
     size_t i = hash & (cap - 1);
     while (slots[i] != 0)
         i = (i + 1) & (cap - 1);
-    slots[i] = (uint32_t)(pos + 1);
+    slots[i] = SLOT(hash, pos);
 }
 
 int cv_index_insert(struct cv_index *ix, uint64_t hash, size_t pos,
@@ -134,12 +140,13 @@ int cv_index_insert(struct cv_index *ix, uint64_t hash, size_t pos,
     /* Keep the load factor under 1/2 so probe chains stay short. */
     if ((ix->used + 1) * 2 > ix->cap) {
         size_t cap = ix->cap ? ix->cap * 2 : 64;
-        uint32_t *slots = cv_calloc(cap, sizeof(*slots));
+        uint64_t *slots = cv_calloc(cap, sizeof(*slots));
         if (!slots)
             return LTPROF_ERR_NOMEM;
         for (size_t i = 0; i < ix->cap; i++)
             if (ix->slots[i])
-                index_put(slots, cap, hash_of(ctx, ix->slots[i] - 1), ix->slots[i] - 1);
+                index_put(slots, cap, hash_of(ctx, SLOT_POS(ix->slots[i])),
+                          SLOT_POS(ix->slots[i]));
         free(ix->slots);
         ix->slots = slots;
         ix->cap = cap;
@@ -149,17 +156,28 @@ int cv_index_insert(struct cv_index *ix, uint64_t hash, size_t pos,
     return 0;
 }
 
-/* FNV-1a over bytes, mixed at the end; good enough for stacks of addresses. */
+/* Eight bytes at a time, each word multiplied in, murmur3's finalizer at the end: stacks of
+ * addresses and short strings hash with few operations per byte. */
 uint64_t cv_hash_bytes(const void *data, size_t len, uint64_t seed)
 {
     const unsigned char *p = data;
-    uint64_t h = 1469598103934665603ULL ^ seed;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
+    uint64_t h = (seed + 0x9e3779b97f4a7c15ULL) ^ (len * 0xbf58476d1ce4e5b9ULL);
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h ^= w * 0x94d049bb133111ebULL;
+        h = (h << 27 | h >> 37) * 0x9e3779b97f4a7c15ULL;
+    }
+    if (len) {
+        uint64_t w = 0;
+        memcpy(&w, p, len);
+        h ^= w * 0x94d049bb133111ebULL;
+        h = (h << 27 | h >> 37) * 0x9e3779b97f4a7c15ULL;
     }
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
     return h;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A reorder window in front of the Go trace encoder (gotrace_reorder.h): events wait in a
- * min-heap by time for `window` nanoseconds of trace time and are written in time order. The
+ * A reorder window in front of the Go trace encoder (gotrace_reorder.h): events wait for
+ * `window` nanoseconds of trace time and are written in time order. Most come in time order
+ * and wait in a FIFO ring; only those placed earlier than the latest one wait in a min-heap. The
  * execution-trace output learns who woke a thread only when the thread's wait ends, and places
  * the unblock on the waker's P at the moment of the release: if the waker has done more since,
  * the event still lands between the right events, so it belongs to the waker's goroutine. An
@@ -27,8 +28,10 @@ struct gt_reorder {
     struct gotrace_writer *w;
     uint64_t window;
     uint64_t next_order;
-    struct gt_event *heap;
+    struct gt_event *heap; /* events earlier than the ring's last when they came */
     size_t n, cap;
+    struct gt_event *ring; /* in (ts, order) order; cap a power of two */
+    size_t head, len, ring_cap;
 };
 
 struct gt_reorder *gt_reorder_create(struct gotrace_writer *w, uint64_t window_ns)
@@ -47,7 +50,10 @@ void gt_reorder_destroy(struct gt_reorder *r)
         return;
     for (size_t i = 0; i < r->n; i++)
         free(r->heap[i].msg);
+    for (size_t i = 0; i < r->len; i++)
+        free(r->ring[(r->head + i) & (r->ring_cap - 1)].msg);
     free(r->heap);
+    free(r->ring);
     free(r);
 }
 
@@ -86,18 +92,48 @@ static void sift_down(struct gt_event *h, size_t n, size_t i)
     }
 }
 
-int gt_reorder_event(struct gt_reorder *r, enum gt_ev type, uint64_t p, uint64_t ts,
-                     const uint64_t *args, size_t nargs, const char *msg)
+static struct gt_event *ring_last(struct gt_reorder *r)
 {
+    return r->len ? &r->ring[(r->head + r->len - 1) & (r->ring_cap - 1)] : NULL;
+}
+
+/* Room for one more event where it goes: the ring when it is not earlier than the ring's
+ * last, else the heap. */
+static struct gt_event *slot_for(struct gt_reorder *r, uint64_t ts, bool *in_ring)
+{
+    const struct gt_event *last = ring_last(r);
+    *in_ring = !last || ts >= last->ts;
+    if (*in_ring) {
+        if (r->len == r->ring_cap) {
+            size_t cap = r->ring_cap ? r->ring_cap * 2 : 1024;
+            struct gt_event *ring = cv_malloc(cap * sizeof(*ring));
+            if (!ring)
+                return NULL;
+            for (size_t i = 0; i < r->len; i++)
+                ring[i] = r->ring[(r->head + i) & (r->ring_cap - 1)];
+            free(r->ring);
+            r->ring = ring, r->ring_cap = cap, r->head = 0;
+        }
+        return &r->ring[(r->head + r->len) & (r->ring_cap - 1)];
+    }
     if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 1024;
+        size_t cap = r->cap ? r->cap * 2 : 256;
         struct gt_event *h = cv_realloc(r->heap, cap * sizeof(*h));
         if (!h)
-            return LTPROF_ERR_NOMEM;
+            return NULL;
         r->heap = h;
         r->cap = cap;
     }
-    struct gt_event *e = &r->heap[r->n];
+    return &r->heap[r->n];
+}
+
+int gt_reorder_event(struct gt_reorder *r, enum gt_ev type, uint64_t p, uint64_t ts,
+                     const uint64_t *args, size_t nargs, const char *msg)
+{
+    bool in_ring;
+    struct gt_event *e = slot_for(r, ts, &in_ring);
+    if (!e)
+        return LTPROF_ERR_NOMEM;
     memset(e, 0, sizeof(*e));
     if (msg && !(e->msg = cv_strdup(msg)))
         return LTPROF_ERR_NOMEM;
@@ -107,7 +143,10 @@ int gt_reorder_event(struct gt_reorder *r, enum gt_ev type, uint64_t p, uint64_t
     e->type = type;
     for (size_t i = 0; i < nargs && i < 5; i++)
         e->a[i] = args[i];
-    sift_up(r->heap, r->n++);
+    if (in_ring)
+        r->len++;
+    else
+        sift_up(r->heap, r->n++);
     return 0;
 }
 
@@ -144,19 +183,30 @@ static int write_event(struct gotrace_writer *w, const struct gt_event *e)
     return LTPROF_ERR_INVALID;
 }
 
-/* Writes the earliest events while `keep` says they are old enough. */
+/* Writes the earliest events (of the ring's first and the heap's top) while they are older
+ * than `horizon`, or all of them. */
 static int drain(struct gt_reorder *r, bool all, uint64_t horizon)
 {
-    while (r->n > 0 && (all || r->heap[0].ts < horizon)) {
-        struct gt_event e = r->heap[0];
-        r->heap[0] = r->heap[--r->n];
-        sift_down(r->heap, r->n, 0);
+    for (;;) {
+        struct gt_event *first = r->len ? &r->ring[r->head] : NULL;
+        bool from_heap = r->n > 0 && (!first || before(&r->heap[0], first));
+        if (from_heap)
+            first = &r->heap[0];
+        if (!first || (!all && first->ts >= horizon))
+            return 0;
+        struct gt_event e = *first;
+        if (from_heap) {
+            r->heap[0] = r->heap[--r->n];
+            sift_down(r->heap, r->n, 0);
+        } else {
+            r->head = (r->head + 1) & (r->ring_cap - 1);
+            r->len--;
+        }
         int rc = write_event(r->w, &e);
         free(e.msg);
         if (rc)
             return rc;
     }
-    return 0;
 }
 
 int gt_reorder_advance(struct gt_reorder *r, uint64_t now)
@@ -172,8 +222,9 @@ int gt_reorder_flush(struct gt_reorder *r)
 bool gt_reorder_relabel(struct gt_reorder *r, uint64_t g, uint64_t label)
 {
     struct gt_event *latest = NULL;
-    for (size_t i = 0; i < r->n; i++) {
-        struct gt_event *e = &r->heap[i];
+    for (size_t i = 0; i < r->n + r->len; i++) {
+        struct gt_event *e =
+            i < r->n ? &r->heap[i] : &r->ring[(r->head + i - r->n) & (r->ring_cap - 1)];
         if (e->type == GT_GO_START_LABEL && e->a[0] == g && (!latest || e->order > latest->order))
             latest = e;
     }

@@ -67,9 +67,10 @@ struct cv_vec {
     size_t len, cap, elem;
 };
 
-/* Open-addressing index of 32-bit positions into a cv_vec (0 = empty slot, else position+1). */
+/* Open-addressing index of positions into a cv_vec: each slot holds a 32-bit hash tag and the
+ * position + 1 (0 = empty slot). */
 struct cv_index {
-    uint32_t *slots;
+    uint64_t *slots;
     size_t cap; /* power of two */
     size_t used;
 };

@@ -53,8 +53,9 @@ struct go_out {
     struct cv_vec free_ps;   /* uint64_t P ids of exited threads */
     uint64_t nps;            /* P ids handed out so far */
     uint64_t procs_announced;/* last Gomaxprocs value */
-    struct cv_vec stacks;    /* struct go_stack_key_rec */
+    struct cv_vec stacks;    /* struct go_stack_key_rec: stacks with a leaf frame added */
     struct cv_index stack_index;
+    struct cv_vec plain_ids; /* uint64_t writer ids of the plain stacks, by cv stack id - 1 */
     struct cv_symbolized sym;
     struct gotrace_frame frames[CV_MAX_SYM_FRAMES + 1];
 };
@@ -128,9 +129,11 @@ static uint64_t go_stack(struct go_out *o, uint32_t stack, const char *leaf)
 {
     if (!stack && !leaf)
         return 0;
+    if (!leaf && stack <= o->plain_ids.len && *CV_VEC_AT(&o->plain_ids, uint64_t, stack - 1))
+        return *CV_VEC_AT(&o->plain_ids, uint64_t, stack - 1);
     struct skey k = {o, stack, leaf};
     uint64_t h = skey_hash(stack, leaf);
-    size_t pos = cv_index_find(&o->stack_index, h, skey_eq, &k);
+    size_t pos = leaf ? cv_index_find(&o->stack_index, h, skey_eq, &k) : SIZE_MAX;
     if (pos != SIZE_MAX)
         return CV_VEC_AT(&o->stacks, struct go_stack_key_rec, pos)->go_id;
     size_t n = 0;
@@ -143,6 +146,13 @@ static uint64_t go_stack(struct go_out *o, uint32_t stack, const char *leaf)
                                                     o->sym.frames[i].file,
                                                     (uint64_t)o->sym.frames[i].line};
     uint64_t id = gotrace_stack(o->w, o->frames, n);
+    if (!leaf) { /* a cache: when it cannot grow, the writer's own table still answers */
+        while (id && o->plain_ids.len < stack && cv_vec_push(&o->plain_ids))
+            ;
+        if (id && stack <= o->plain_ids.len)
+            *CV_VEC_AT(&o->plain_ids, uint64_t, stack - 1) = id;
+        return id;
+    }
     struct go_stack_key_rec *r = cv_vec_push(&o->stacks);
     if (!r)
         return id;
@@ -488,6 +498,7 @@ static void go_destroy(void *ctx)
     cv_vec_fini(&o->free_ps);
     cv_vec_fini(&o->stacks);
     cv_index_fini(&o->stack_index);
+    cv_vec_fini(&o->plain_ids);
     free(o->path);
     free(o);
 }
@@ -524,6 +535,7 @@ int tl_gotrace_output_create(struct cv_state *st, const char *path, struct tl_ou
     cv_vec_init(&o->threads, sizeof(struct go_thread));
     cv_vec_init(&o->free_ps, sizeof(uint64_t));
     cv_vec_init(&o->stacks, sizeof(struct go_stack_key_rec));
+    cv_vec_init(&o->plain_ids, sizeof(uint64_t));
     if (!(o->file = fopen(path, "wb"))) {
         int e = errno;
         go_destroy(o);
