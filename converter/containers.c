@@ -182,6 +182,16 @@ uint64_t cv_hash_bytes(const void *data, size_t len, uint64_t seed)
     return h;
 }
 
+uint64_t cv_hash_pair(uint64_t a, uint64_t b, uint64_t seed)
+{
+    uint64_t h = (a + seed * 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ (h >> 31) ^ b) * 0x94d049bb133111ebULL;
+    h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+    return h;
+}
+
 int cv_error(struct ltprof_error *err, int status, const char *fmt, ...)
 {
     if (err) {

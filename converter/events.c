@@ -104,8 +104,7 @@ struct thread_key {
 
 static uint64_t thread_hash(int64_t pid, uint32_t tid)
 {
-    uint64_t k[2] = {(uint64_t)pid, tid};
-    return cv_hash_bytes(k, sizeof(k), 0);
+    return cv_hash_pair((uint64_t)pid, tid, 0);
 }
 
 static bool thread_eq(const void *ctx, size_t pos)
@@ -331,6 +330,28 @@ static uint64_t field_u64(const bt_field *f)
     return 0;
 }
 
+/* Reads at most `max` elements of an array of unsigned integers (PCs) into out; returns how
+ * many. The elements share one class, so its type is checked once. */
+static uint64_t field_pcs(const bt_field *arr, uint64_t *out, uint64_t max)
+{
+    uint64_t n = bt_field_array_get_length(arr);
+    if (n > max)
+        n = max;
+    if (n == 0)
+        return 0;
+    const bt_field *first = bt_field_array_borrow_element_field_by_index_const(arr, 0);
+    if (!bt_field_class_type_is(bt_field_get_class_type(first),
+                                BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER)) {
+        for (uint64_t i = 0; i < n; i++)
+            out[i] = field_u64(bt_field_array_borrow_element_field_by_index_const(arr, i));
+        return n;
+    }
+    for (uint64_t i = 0; i < n; i++)
+        out[i] = bt_field_integer_unsigned_get_value(
+            bt_field_array_borrow_element_field_by_index_const(arr, i));
+    return n;
+}
+
 static const bt_field *member(const bt_field *payload, const struct cv_class_cache *c, int i)
 {
     return bt_field_structure_borrow_member_field_by_index_const(payload, c->field[i]);
@@ -410,12 +431,7 @@ static int on_cpu_sample(struct cv_state *st, int64_t pid, const bt_field *paylo
     uint32_t tid = (uint32_t)field_u64(member(payload, c, 0));
     uint64_t weight = field_u64(member(payload, c, 1));
     uint64_t status = field_u64(member(payload, c, 2));
-    const bt_field *stack = member(payload, c, 3);
-    uint64_t n = bt_field_array_get_length(stack);
-    if (n > CV_MAX_FRAMES)
-        n = CV_MAX_FRAMES;
-    for (uint64_t i = 0; i < n; i++)
-        pcs[i] = field_u64(bt_field_array_borrow_element_field_by_index_const(stack, i));
+    uint64_t n = field_pcs(member(payload, c, 3), pcs, CV_MAX_FRAMES);
 
     st->summary.cpu_samples++;
     if (status == 0)
@@ -497,11 +513,7 @@ static int stack_field(struct cv_state *st, int64_t pid, const bt_field *f, bool
                        uint32_t *id)
 {
     uint64_t pcs[CV_MAX_FRAMES];
-    uint64_t n = bt_field_array_get_length(f);
-    if (n > CV_MAX_FRAMES)
-        n = CV_MAX_FRAMES;
-    for (uint64_t i = 0; i < n; i++)
-        pcs[i] = field_u64(bt_field_array_borrow_element_field_by_index_const(f, i));
+    uint64_t n = field_pcs(f, pcs, CV_MAX_FRAMES);
     return cv_stack_intern(&st->stacks, pid, pcs, (uint32_t)n, exact_leaf, id);
 }
 

@@ -154,6 +154,8 @@ size_t cv_index_find(const struct cv_index *ix, uint64_t hash,
 int cv_index_insert(struct cv_index *ix, uint64_t hash, size_t pos,
                     uint64_t (*hash_of)(const void *ctx, size_t pos), const void *ctx);
 uint64_t cv_hash_bytes(const void *data, size_t len, uint64_t seed);
+/* The hash of a pair of words (a process and a thread, object or stack id). */
+uint64_t cv_hash_pair(uint64_t a, uint64_t b, uint64_t seed);
 
 /* ---- processes and threads (events.c) ------------------------------------------------------ */
 uint64_t cv_state_events_read(const struct cv_state *st);

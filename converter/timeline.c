@@ -178,8 +178,7 @@ struct live_key {
 
 static uint64_t live_hash(int64_t pid, uint32_t tid)
 {
-    uint64_t k[2] = {(uint64_t)pid, tid};
-    return cv_hash_bytes(k, sizeof(k), 7);
+    return cv_hash_pair((uint64_t)pid, tid, 7);
 }
 
 static bool live_eq(const void *ctx, size_t pos)
@@ -459,8 +458,7 @@ struct wake_key {
 
 static uint64_t wake_hash(int64_t pid, uint64_t addr)
 {
-    uint64_t k[2] = {(uint64_t)pid, addr};
-    return cv_hash_bytes(k, sizeof(k), 11);
+    return cv_hash_pair((uint64_t)pid, addr, 11);
 }
 
 static bool wake_eq(const void *ctx, size_t pos)

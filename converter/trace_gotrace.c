@@ -107,8 +107,7 @@ struct skey {
 
 static uint64_t skey_hash(uint32_t stack, const char *leaf)
 {
-    uint64_t k[2] = {stack, (uint64_t)(uintptr_t)leaf};
-    return cv_hash_bytes(k, sizeof(k), 3);
+    return cv_hash_pair(stack, (uint64_t)(uintptr_t)leaf, 3);
 }
 
 static bool skey_eq(const void *ctx, size_t pos)
