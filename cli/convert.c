@@ -14,6 +14,8 @@ static const char usage[] =
     "\n"
     "Converts every LTTng (CTF) trace found under TRACE_DIR into DIR (default ./ltprof-out):\n"
     "  cpu.pb.gz    CPU profile (pprof: go tool pprof, ltprof top)\n"
+    "  mutex.pb.gz, block.pb.gz, threadcreate.pb.gz\n"
+    "               contended locks, all waits on synchronisation, thread creation (pprof)\n"
     "  trace.out    Go execution trace (go tool trace, Go 1.19 or later)\n"
     "  trace.json   the same trace as Chrome/Perfetto JSON (ui.perfetto.dev), when asked for\n"
     "The trace must hold the events 'ltprof:*' and, for symbols, 'lttng_ust_statedump:*'.\n"
@@ -74,7 +76,9 @@ void cli_print_summary(const struct cv_summary *s)
                    (unsigned long long)s->switches_lost);
     }
     if (s->cpu_profile_path[0])
-        printf("ltprof: wrote %s\n", s->cpu_profile_path);
+        printf("ltprof: wrote %s%s%s%s\n", s->cpu_profile_path,
+               s->other_profiles[0] ? " (and beside it: " : "", s->other_profiles,
+               s->other_profiles[0] ? ")" : "");
     if (s->trace_path[0])
         printf("ltprof: wrote %s (open with: go tool trace %s)\n", s->trace_path, s->trace_path);
     if (s->json_path[0])

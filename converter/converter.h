@@ -18,7 +18,7 @@
 
 /* What a conversion writes (flags). */
 enum cv_outputs {
-    CV_OUTPUT_PPROF = 1,   /* cpu.pb.gz */
+    CV_OUTPUT_PPROF = 1,   /* cpu.pb.gz, mutex.pb.gz, block.pb.gz, threadcreate.pb.gz */
     CV_OUTPUT_GOTRACE = 2, /* trace.out */
     CV_OUTPUT_JSON = 4,    /* trace.json */
     CV_OUTPUT_ALL = 7,
@@ -36,6 +36,8 @@ struct cv_summary {
     uint32_t traces;            /* CTF traces read (cv_convert_dir only) */
     char cpu_engine[32];        /* engine of the processes (ltprof:process_info), or "mixed" */
     char cpu_profile_path[4096];/* the file written, or "" */
+    char other_profiles[128];   /* the other profiles written beside it, file names separated
+                                   by spaces ("mutex.pb.gz block.pb.gz threadcreate.pb.gz") */
     char trace_path[4096];      /* trace.out written, or "" */
     char json_path[4096];       /* trace.json written, or "" */
     char sched_source[32];      /* where context switches came from: "perf_event", "none", "" */

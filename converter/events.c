@@ -251,7 +251,10 @@ void cv_state_destroy(struct cv_state *st)
         free(p->modules);
         cv_proc_sym_fini(p);
     }
-    cv_cpu_profile_destroy(st);
+    for (size_t i = 0; i < CV_PROFILE_COUNT; i++)
+        cv_profile_destroy(st->profiles[i]);
+    cv_vec_fini(&st->event_counts);
+    cv_index_fini(&st->event_index);
     for (size_t i = 0; i < st->threads.len; i++) {
         struct cv_thread *t = CV_VEC_AT(&st->threads, struct cv_thread, i);
         free(t->name);
@@ -406,6 +409,30 @@ static int on_process_info(struct cv_state *st, int64_t pid, const bt_field *pay
         st->cpu_period_ns = field_u64(member(payload, c, 3));
     snprintf(p->cpu_engine, sizeof(p->cpu_engine), "%s", field_string(member(payload, c, 2)));
     return 0;
+}
+
+/* Names the profiles written in the summary; a failed conversion removes them all. */
+static void summarize_profiles(struct cv_state *st, int rc)
+{
+    struct cv_summary *sm = &st->summary;
+    sm->cpu_profile_path[0] = sm->other_profiles[0] = '\0';
+    for (size_t i = 0; i < CV_PROFILE_COUNT; i++) {
+        if (rc) {
+            cv_profile_remove(st->profiles[i]);
+            continue;
+        }
+        const char *path = cv_profile_path(st->profiles[i]);
+        if (!path)
+            continue;
+        if (i == CV_PROFILE_CPU) {
+            snprintf(sm->cpu_profile_path, sizeof(sm->cpu_profile_path), "%s", path);
+        } else {
+            const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+            size_t len = strlen(sm->other_profiles);
+            snprintf(sm->other_profiles + len, sizeof(sm->other_profiles) - len, "%s%s",
+                     len ? " " : "", name);
+        }
+    }
 }
 
 /* The engine all processes used, or "mixed" when they differ. */
@@ -660,6 +687,33 @@ static int on_trace_event(struct cv_state *st, const bt_message *msg, int64_t pi
     return 0;
 }
 
+/* ---- mutex, block and threadcreate profiles (event_profiles.c) ----------------------------- */
+
+static int on_wait(struct cv_state *st, int64_t pid, uint64_t ts, const bt_field *payload,
+                   const struct cv_class_cache *c)
+{
+    uint32_t tid = (uint32_t)field_u64(member(payload, c, 0));
+    if (c->kind == EV_WAIT_END) {
+        struct cv_thread *t = thread_find(st, pid, tid);
+        return t ? cv_event_profiles_wait_end(st, t, ts) : 0;
+    }
+    uint32_t stack;
+    int rc = stack_field(st, pid, member(payload, c, 4), false, &stack);
+    struct cv_thread *t = rc ? NULL : cv_state_thread(st, pid, tid);
+    if (!t)
+        return LTPROF_ERR_NOMEM;
+    cv_event_profiles_wait_begin(t, field_string(member(payload, c, 1)), stack, ts);
+    return 0;
+}
+
+static int on_thread_created(struct cv_state *st, int64_t pid, const bt_field *payload,
+                             const struct cv_class_cache *c)
+{
+    uint32_t stack;
+    int rc = stack_field(st, pid, member(payload, c, 6), false, &stack);
+    return rc ? rc : cv_event_profiles_thread_created(st, stack);
+}
+
 static int on_event(struct cv_state *st, const bt_message *msg, struct ltprof_error *err)
 {
     const bt_event *ev = bt_message_event_borrow_event_const(msg);
@@ -713,6 +767,14 @@ static int on_event(struct cv_state *st, const bt_message *msg, struct ltprof_er
         st->summary.ltprof_events++;
         rc = set_thread_name(st, pid, (uint32_t)field_u64(member(payload, c, 0)),
                              field_string(member(payload, c, 5)));
+        if (rc == 0 && (st->outputs & CV_OUTPUT_PPROF))
+            rc = on_thread_created(st, pid, payload, c);
+        break;
+    case EV_WAIT_BEGIN:
+    case EV_WAIT_END:
+        st->summary.ltprof_events++;
+        if (st->outputs & CV_OUTPUT_PPROF)
+            rc = on_wait(st, pid, (uint64_t)ns, payload, c);
         break;
     case EV_THREAD_EXIT: {
         st->summary.ltprof_events++;
@@ -771,19 +833,16 @@ int cv_state_finish(struct cv_state *st, struct cv_summary *summary, struct ltpr
     }
     st->summary.processes = (uint32_t)st->processes.len;
     summarize_engines(st);
-    if ((st->outputs & CV_OUTPUT_PPROF) && (rc = cv_cpu_profile_write(st, err)))
+    if ((st->outputs & CV_OUTPUT_PPROF) &&
+        ((rc = cv_cpu_profile_write(st, err)) || (rc = cv_event_profiles_write(st, err))))
         goto end;
     if ((rc = timeline_ready(st, err)))
         goto end;
     rc = timeline_close(st, true, err);
 end:
-    if (rc) {
+    summarize_profiles(st, rc);
+    if (rc)
         timeline_close(st, false, NULL);
-        cv_cpu_profile_destroy(st); /* a failed conversion leaves no output behind */
-        if (st->summary.cpu_profile_path[0])
-            unlink(st->summary.cpu_profile_path);
-        st->summary.cpu_profile_path[0] = '\0';
-    }
     if (summary)
         *summary = st->summary;
     return rc;

@@ -52,13 +52,16 @@ struct cv_cpu_counts {
     size_t n, cap_slots;
 };
 
-/* A thread (key: vpid, vtid; a reused tid is the same entry): its latest name, and its CPU
- * samples not yet in the profile. */
+/* A thread (key: vpid, vtid; a reused tid is the same entry): its latest name, its CPU
+ * samples not yet in the profile, and the wait it is in (event_profiles.c). */
 struct cv_thread {
     int64_t pid;
     uint32_t tid;
     char *name;
     struct cv_cpu_counts cpu;
+    uint8_t wait_class; /* 0: not in a wait that a profile counts */
+    uint32_t wait_stack;
+    uint64_t wait_ts;
 };
 
 /* A growable array of `elem`-byte items. */
@@ -75,8 +78,17 @@ struct cv_index {
     size_t used;
 };
 
-struct cv_class_cache;  /* events.c */
-struct cv_cpu_profile; /* cpu_profile.c */
+struct cv_class_cache; /* events.c */
+struct cv_profile;     /* profile_out.c */
+
+/* The pprof files of a conversion. */
+enum cv_profile_kind {
+    CV_PROFILE_CPU,
+    CV_PROFILE_MUTEX,
+    CV_PROFILE_BLOCK,
+    CV_PROFILE_THREADCREATE,
+    CV_PROFILE_COUNT,
+};
 struct tl_timeline;    /* timeline.h */
 
 /* Stacks of the execution trace (stacks.c; the functions are in timeline.h). */
@@ -99,8 +111,11 @@ struct cv_state {
     struct cv_vec processes; /* struct cv_process */
     struct cv_vec threads;   /* struct cv_thread */
     struct cv_index thread_index;
-    struct cv_cpu_profile *cpu; /* cpu.pb.gz while it is written (cpu_profile.c) */
-    uint32_t sample_stack;      /* the stack id of the CPU sample being read */
+    struct cv_profile *profiles[CV_PROFILE_COUNT]; /* made when first written */
+    bool cpu_failed;           /* cpu.pb.gz could not be created (reported then) */
+    uint32_t sample_stack;     /* the stack id of the CPU sample being read */
+    struct cv_vec event_counts; /* per-stack counts of mutex, block, threadcreate */
+    struct cv_index event_index;
     struct cv_class_cache *classes;
     size_t n_classes, cap_classes;
 
@@ -171,6 +186,28 @@ int cv_proc_sym_sync(struct cv_process *p);
 struct sym_module *cv_proc_sym_module(const struct cv_process *p, uint64_t addr, size_t *index);
 void cv_proc_sym_fini(struct cv_process *p);
 
+/* ---- pprof files (profile_out.c) ---------------------------------------------------------- */
+struct pprof_label;
+struct pprof_builder;
+/* Creates <output_dir>/<kind>.pb.gz for pprof kind `kind` ("cpu", "mutex"...), its samples
+ * streamed into the file as they come. 0 or negative status + err. */
+int cv_profile_open(struct cv_state *st, const char *kind, int64_t period,
+                    struct cv_profile **out, struct ltprof_error *err);
+/* Adds a final sample (never merged) on stack id `stack` (0: empty). 0 or negative + err. */
+int cv_profile_sample(struct cv_state *st, struct cv_profile *pr, uint32_t stack,
+                      const int64_t *values, const struct pprof_label *labels, size_t n_labels,
+                      struct ltprof_error *err);
+/* Its builder, for the time and comments before the profile ends. */
+struct pprof_builder *cv_profile_builder(struct cv_profile *pr);
+/* Writes the tables and closes the file. 0 or negative status + err (the file is removed). */
+int cv_profile_finish(struct cv_profile *pr, struct ltprof_error *err);
+/* The path of the finished file, or NULL. */
+const char *cv_profile_path(const struct cv_profile *pr);
+/* Removes the file, finished or not (a failed conversion). */
+void cv_profile_remove(struct cv_profile *pr);
+/* Frees; a file not finished is removed. Accepts NULL. */
+void cv_profile_destroy(struct cv_profile *pr);
+
 /* ---- the CPU profile (cpu_profile.c) ------------------------------------------------------- */
 /* Counts one CPU sample of thread t on stack `stack`. 0 or LTPROF_ERR_NOMEM. */
 int cv_cpu_count(struct cv_thread *t, uint32_t stack, uint64_t weight_ns);
@@ -179,9 +216,18 @@ int cv_cpu_count(struct cv_thread *t, uint32_t stack, uint64_t weight_ns);
 int cv_cpu_thread_done(struct cv_state *st, struct cv_thread *t, struct ltprof_error *err);
 /* Adds the live threads' counts and ends <output_dir>/cpu.pb.gz. 0 or negative status + err. */
 int cv_cpu_profile_write(struct cv_state *st, struct ltprof_error *err);
-/* Frees the profile; a cpu.pb.gz not ended by cv_cpu_profile_write is removed. */
-void cv_cpu_profile_destroy(struct cv_state *st);
 void cv_cpu_counts_fini(struct cv_cpu_counts *c);
+
+/* ---- mutex, block and threadcreate profiles (event_profiles.c) ----------------------------- */
+/* Thread t begins a wait of `kind` (a wait_begin kind) at `ts`, on stack id `stack`. */
+void cv_event_profiles_wait_begin(struct cv_thread *t, const char *kind, uint32_t stack,
+                                  uint64_t ts);
+/* Thread t's wait ended at `ts`: counted if it began in the trace. 0 or LTPROF_ERR_NOMEM. */
+int cv_event_profiles_wait_end(struct cv_state *st, struct cv_thread *t, uint64_t ts);
+/* A thread was created from stack id `creator_stack`. 0 or LTPROF_ERR_NOMEM. */
+int cv_event_profiles_thread_created(struct cv_state *st, uint32_t creator_stack);
+/* Writes mutex.pb.gz, block.pb.gz and threadcreate.pb.gz. 0 or negative status + err. */
+int cv_event_profiles_write(struct cv_state *st, struct ltprof_error *err);
 
 /* ---- trace files (ctf_check.c) ------------------------------------------------------------- */
 /* Checks that the packets of a packetized CTF metadata file are whole (babeltrace2 2.0.4 hangs on

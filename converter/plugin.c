@@ -16,11 +16,13 @@ BT_PLUGIN_LICENSE("MIT");
 
 BT_PLUGIN_SINK_COMPONENT_CLASS(pprof, cv_sink_consume);
 BT_PLUGIN_SINK_COMPONENT_CLASS_DESCRIPTION(pprof,
-    "Write pprof profiles (cpu.pb.gz) from ltprof events.");
+    "Write pprof profiles (cpu, mutex, block, threadcreate) from ltprof events.");
 BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(pprof,
     "Parameter `path` (string): output folder, created if missing (default \"ltprof-out\").\n"
-    "Writes <path>/cpu.pb.gz. Enable the events 'ltprof:*' and 'lttng_ust_statedump:*' when\n"
-    "recording, and the vpid context when several processes share the trace's buffers.");
+    "Writes <path>/cpu.pb.gz (CPU), mutex.pb.gz (contended locks), block.pb.gz (all waits on\n"
+    "synchronisation) and threadcreate.pb.gz (thread creation). Enable the events 'ltprof:*'\n"
+    "and 'lttng_ust_statedump:*' when recording, and the vpid context when several processes\n"
+    "share the trace's buffers.");
 BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(pprof, cv_sink_pprof_init);
 BT_PLUGIN_SINK_COMPONENT_CLASS_FINALIZE_METHOD(pprof, cv_sink_finalize);
 BT_PLUGIN_SINK_COMPONENT_CLASS_GRAPH_IS_CONFIGURED_METHOD(pprof, cv_sink_graph_is_configured);

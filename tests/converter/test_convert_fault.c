@@ -3,7 +3,7 @@
  * Fault test of the converter: converts a real trace once to count the converter's
  * allocations, then again with each of them failing in turn (cv_alloc_fail_countdown). Every
  * run must end cleanly: success, or an error with a message, no crash and (under ASan) no
- * leak, and no output (cpu.pb.gz, trace.out, trace.json) left behind; and a run after the
+ * leak, and no output (profiles, trace.out, trace.json) left behind; and a run after the
  * failures must still give the same results. With MAX_RUNS, a conversion with more
  * allocations fails the first 100 and then MAX_RUNS - 100 spread evenly over the rest.
  * Usage: test_convert_fault TRACE_DIR WORK_DIR [MAX_RUNS]
@@ -58,12 +58,13 @@ int main(int argc, char **argv)
             }
             char path[4200];
             struct stat sb;
-            snprintf(path, sizeof(path), "%s/trace.out", out);
-            CHECK(stat(path, &sb) != 0); /* a failed conversion removes what it started */
-            snprintf(path, sizeof(path), "%s/trace.json", out);
-            CHECK(stat(path, &sb) != 0);
-            snprintf(path, sizeof(path), "%s/cpu.pb.gz", out);
-            CHECK(stat(path, &sb) != 0);
+            static const char *const outputs[] = {"trace.out", "trace.json", "cpu.pb.gz",
+                                                   "mutex.pb.gz", "block.pb.gz",
+                                                   "threadcreate.pb.gz"};
+            for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
+                snprintf(path, sizeof(path), "%s/%s", out, outputs[i]);
+                CHECK(stat(path, &sb) != 0); /* a failed conversion removes what it started */
+            }
         }
     }
     printf("failing each allocation in turn: %ld runs reported an error, %ld completed\n",

@@ -4,7 +4,8 @@
 # condition variable, semaphore, barrier, pipe and socket I/O, sleeps, joins, tasks and regions,
 # tests/programs/trace_mix.c) gives a Go execution trace that Go 1.19's and a newer Go's
 # `go tool trace` accept, whose -pprof=sync, syscall and sched profiles name the right call
-# sites, whose viewer pages all answer without a panic; babeltrace2 with sink.ltprof.gotrace
+# sites, whose viewer pages all answer without a panic; mutex.pb.gz, block.pb.gz and
+# threadcreate.pb.gz put the waits and the thread creations at the right functions; babeltrace2 with sink.ltprof.gotrace
 # writes the same trace.out and, asked with json=yes, the same timeline as valid JSON.
 source "$(dirname "$0")/lib.sh"
 prog=$LTPROF_PROGRAMS/trace_mix
@@ -51,6 +52,40 @@ check_profiles() {
 }
 check_profiles go go1.19
 
+# The profiles counted from the same events: mutex (locks), block (every synchronisation wait),
+# threadcreate (who created the 17 threads), read by `go tool pprof`.
+check_event_profiles() {
+    local go=$1 tag=$2 f
+    step "$go tool pprof: mutex.pb.gz, block.pb.gz, threadcreate.pb.gz ($tag)"
+    for f in mutex block threadcreate; do
+        pprof_text "$go" "$IT_TMP/$f-$tag.raw" -raw "$IT_TMP/rec/$f.pb.gz"
+        pprof_text "$go" "$IT_TMP/$f-$tag.top" -top -nodecount=100 "$IT_TMP/rec/$f.pb.gz"
+    done
+    grep -q '^contentions/count delay/nanoseconds' "$IT_TMP/mutex-$tag.raw" &&
+        grep -q '^contentions/count delay/nanoseconds' "$IT_TMP/block-$tag.raw" &&
+        grep -q '^threadcreate/count' "$IT_TMP/threadcreate-$tag.raw" ||
+        soft_fail "sample types ($tag)"
+    local fn
+    for fn in contend_mutex rw_read rw_write; do
+        grep -Eq "[0-9.]+(ms|s|us) +[0-9.]+% .* $fn\$" "$IT_TMP/mutex-$tag.top" ||
+            soft_fail "mutex profile: no time at $fn ($tag)"
+    done
+    for fn in consume_items sem_take barrier_meet; do
+        ! grep -q " $fn\$" "$IT_TMP/mutex-$tag.top" ||
+            soft_fail "mutex profile: $fn is no lock wait ($tag)"
+    done
+    for fn in contend_mutex rw_read rw_write consume_items sem_take barrier_meet; do
+        grep -Eq "[0-9.]+(ms|s|us) +[0-9.]+% .* $fn\$" "$IT_TMP/block-$tag.top" ||
+            soft_fail "block profile: no time at $fn ($tag)"
+    done
+    local created
+    created=$(awk '/^Samples:/ { s = 1; next } /^Locations/ { s = 0 } s && $1 ~ /:$/ { sub(":", "", $1); n += $1 } END { print n + 0 }' "$IT_TMP/threadcreate-$tag.raw")
+    [ "$created" = 17 ] || soft_fail "threadcreate: $created threads, want 17 ($tag)"
+    grep -Eq '^ +17 +100% +100% +17 +100% +main$' "$IT_TMP/threadcreate-$tag.top" ||
+        soft_fail "threadcreate: main did not create the 17 threads ($tag)"
+}
+check_event_profiles go go1.19
+
 step "the trace viewer's pages (Go 1.19)"
 task=$(sed -n 's/.* UserTaskCreate .* taskid=\([0-9]*\) .*/\1/p' "$IT_TMP/events.txt" | sed -n 1p)
 [ -n "$task" ] || soft_fail "no task id in the listing"
@@ -73,6 +108,7 @@ if [ -n "$newgo" ]; then
         soft_fail "no syscall transition in read() called from pipe_receive"
 
     check_profiles "$newgo" newer
+    check_event_profiles "$newgo" newer
     gt_http_check "$newgo" "$trace" "$IT_TMP" / /jsontrace '/jsontrace?view=thread' /goroutines \
         /usertasks /userregions /mmu '/sched?raw=1' '/syscall?raw=1' '/block?raw=1' \
         '/usertask?type=mix' '/userregion?type=feed' || soft_fail "newer trace viewer"
