@@ -14,6 +14,8 @@ static const char usage[] =
     "\n"
     "Converts every LTTng (CTF) trace found under TRACE_DIR into DIR (default ./ltprof-out):\n"
     "  cpu.pb.gz    CPU profile (pprof: go tool pprof, ltprof top)\n"
+    "  heap.pb.gz, allocs.pb.gz\n"
+    "               sampled allocations (LTPROF_MEMPROFILE_RATE): live at the end, and all\n"
     "  mutex.pb.gz, block.pb.gz, threadcreate.pb.gz\n"
     "               contended locks, all waits on synchronisation, thread creation (pprof)\n"
     "  trace.out    Go execution trace (go tool trace, Go 1.19 or later)\n"

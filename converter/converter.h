@@ -18,7 +18,7 @@
 
 /* What a conversion writes (flags). */
 enum cv_outputs {
-    CV_OUTPUT_PPROF = 1,   /* cpu.pb.gz, mutex.pb.gz, block.pb.gz, threadcreate.pb.gz */
+    CV_OUTPUT_PPROF = 1,   /* cpu, heap, allocs, mutex, block, threadcreate (.pb.gz) */
     CV_OUTPUT_GOTRACE = 2, /* trace.out */
     CV_OUTPUT_JSON = 4,    /* trace.json */
     CV_OUTPUT_ALL = 7,

@@ -2,14 +2,19 @@
 /*
  * The profiles counted from recorded events, with Go's sample types (converter side of the
  * runtime's tables): mutex.pb.gz (contended waits on mutexes and rwlocks), block.pb.gz (every
- * wait on synchronisation: those, condition variables, semaphores, barriers and joins) and
- * threadcreate.pb.gz (the stacks that created the threads started during the trace). A wait
- * counts from its ltprof:wait_begin to the thread's ltprof:wait_end, at the waiting stack; a wait
- * the trace saw only the end of is left out. The tracer records every contended wait, so the
- * profiles are unsampled (period 1). Counts are kept per stack id (stacks.c): memory follows the
- * distinct stacks. Face: converter/internal.h (cv_event_profiles_*).
+ * wait on synchronisation: those, condition variables, semaphores, barriers and joins),
+ * threadcreate.pb.gz (the stacks that created the threads started during the trace), and
+ * heap.pb.gz and allocs.pb.gz (the sampled allocations, and those still live at the end).
+ * A wait counts from its ltprof:wait_begin to the thread's ltprof:wait_end, at the waiting
+ * stack; a wait the trace saw only the end of is left out. The tracer records every contended
+ * wait, so those profiles are unsampled (period 1); allocations are sampled by bytes and
+ * unbiased as Go does. Counts are kept per stack id (stacks.c; allocations per stack id and
+ * block size, like Go's buckets), and the live sampled blocks by
+ * (process, address): memory follows the distinct stacks and the live samples.
+ * Face: converter/internal.h (cv_event_profiles_*).
  */
 #define _GNU_SOURCE /* qsort_r */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,46 +24,61 @@
 /* Per-stack counts of the three profiles. */
 struct stack_counts {
     uint32_t stack;
+    uint64_t size; /* allocations: the block size (Go's buckets are per stack and size); else 0 */
     uint64_t mutex_n, mutex_ns;
     uint64_t block_n, block_ns;
     uint64_t threads;
+    uint64_t alloc_n, alloc_bytes; /* sampled allocations, raw */
+    uint64_t free_n, free_bytes;   /* ... of which freed */
 };
 
-static uint64_t counts_hash(uint32_t stack)
+/* A live sampled block, in an open-addressing table with backward-shift deletion. */
+struct live_block {
+    uint64_t addr; /* 0 = empty slot */
+    int64_t pid;
+    uint32_t stack;
+    uint64_t size;
+};
+
+static uint64_t counts_hash(uint32_t stack, uint64_t size)
 {
-    return cv_hash_pair(stack, 0, 13);
+    return cv_hash_pair(stack, size, 13);
 }
 
 struct counts_key {
     const struct cv_state *st;
     uint32_t stack;
+    uint64_t size;
 };
 
 static bool counts_eq(const void *ctx, size_t pos)
 {
     const struct counts_key *k = ctx;
-    return CV_VEC_AT(&k->st->event_counts, struct stack_counts, pos)->stack == k->stack;
+    const struct stack_counts *c = CV_VEC_AT(&k->st->event_counts, struct stack_counts, pos);
+    return c->stack == k->stack && c->size == k->size;
 }
 
 static uint64_t counts_rehash(const void *ctx, size_t pos)
 {
     const struct cv_state *st = ctx;
-    return counts_hash(CV_VEC_AT(&st->event_counts, struct stack_counts, pos)->stack);
+    const struct stack_counts *c = CV_VEC_AT(&st->event_counts, struct stack_counts, pos);
+    return counts_hash(c->stack, c->size);
 }
 
-static struct stack_counts *counts_of(struct cv_state *st, uint32_t stack)
+static struct stack_counts *counts_of(struct cv_state *st, uint32_t stack, uint64_t size)
 {
     if (!st->event_counts.elem)
         cv_vec_init(&st->event_counts, sizeof(struct stack_counts));
-    struct counts_key k = {st, stack};
-    size_t pos = cv_index_find(&st->event_index, counts_hash(stack), counts_eq, &k);
+    struct counts_key k = {st, stack, size};
+    size_t pos = cv_index_find(&st->event_index, counts_hash(stack, size), counts_eq, &k);
     if (pos != SIZE_MAX)
         return CV_VEC_AT(&st->event_counts, struct stack_counts, pos);
     struct stack_counts *c = cv_vec_push(&st->event_counts);
     if (!c)
         return NULL;
     c->stack = stack;
-    if (cv_index_insert(&st->event_index, counts_hash(stack), st->event_counts.len - 1,
+    c->size = size;
+    if (cv_index_insert(&st->event_index, counts_hash(stack, size), st->event_counts.len - 1,
                         counts_rehash, st) != 0) {
         st->event_counts.len--;
         return NULL;
@@ -92,7 +112,7 @@ int cv_event_profiles_wait_end(struct cv_state *st, struct cv_thread *t, uint64_
     t->wait_class = 0;
     if (!class || ts < t->wait_ts)
         return 0; /* no wait begun, or one that counts in neither profile */
-    struct stack_counts *c = counts_of(st, t->wait_stack);
+    struct stack_counts *c = counts_of(st, t->wait_stack, 0);
     if (!c)
         return LTPROF_ERR_NOMEM;
     c->block_n++;
@@ -104,20 +124,146 @@ int cv_event_profiles_wait_end(struct cv_state *st, struct cv_thread *t, uint64_
     return 0;
 }
 
+/* ---- allocations -------------------------------------------------------------------------- */
+
+static size_t live_slot(const struct cv_state *st, int64_t pid, uint64_t addr)
+{
+    return (size_t)cv_hash_pair((uint64_t)pid, addr, 17) & (st->live_cap - 1);
+}
+
+static struct live_block *live_find(struct cv_state *st, int64_t pid, uint64_t addr)
+{
+    if (!st->live_cap)
+        return NULL;
+    struct live_block *t = st->live;
+    for (size_t i = live_slot(st, pid, addr);; i = (i + 1) & (st->live_cap - 1)) {
+        if (t[i].addr == addr && t[i].pid == pid)
+            return &t[i];
+        if (!t[i].addr)
+            return NULL;
+    }
+}
+
+static int live_grow(struct cv_state *st)
+{
+    size_t cap = st->live_cap ? st->live_cap * 2 : 1024;
+    struct live_block *t = cv_calloc(cap, sizeof(*t)), *old = st->live;
+    if (!t)
+        return LTPROF_ERR_NOMEM;
+    size_t old_cap = st->live_cap;
+    st->live = t, st->live_cap = cap;
+    for (size_t i = 0; i < old_cap; i++) {
+        if (!old[i].addr)
+            continue;
+        size_t j = live_slot(st, old[i].pid, old[i].addr);
+        while (t[j].addr)
+            j = (j + 1) & (cap - 1);
+        t[j] = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+/* Removes slot b, moving later entries of its probe chain back (no tombstones). */
+static void live_remove(struct cv_state *st, struct live_block *b)
+{
+    size_t mask = st->live_cap - 1, i = (size_t)(b - st->live);
+    struct live_block *t = st->live;
+    for (size_t j = (i + 1) & mask; t[j].addr; j = (j + 1) & mask) {
+        size_t home = live_slot(st, t[j].pid, t[j].addr);
+        /* t[j] may fill the hole at i when its home is not in (i, j] (cyclically) */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            t[i] = t[j];
+            i = j;
+        }
+    }
+    t[i].addr = 0;
+    st->live_n--;
+}
+
+int cv_event_profiles_alloc(struct cv_state *st, int64_t pid, uint64_t addr, uint64_t size,
+                            uint64_t rate, uint32_t stack)
+{
+    if (!addr)
+        return 0;
+    if (!st->memprofile_rate)
+        st->memprofile_rate = rate ? rate : 1;
+    struct live_block *b = live_find(st, pid, addr);
+    if (b) { /* its free was not recorded (before the trace, or lost): it counts as freed */
+        struct stack_counts *old = counts_of(st, b->stack, b->size);
+        if (!old)
+            return LTPROF_ERR_NOMEM;
+        old->free_n++;
+        old->free_bytes += b->size;
+        live_remove(st, b);
+    }
+    struct stack_counts *c = counts_of(st, stack, size);
+    if (!c || ((st->live_n + 1) * 2 > st->live_cap && live_grow(st) != 0))
+        return LTPROF_ERR_NOMEM;
+    size_t i = live_slot(st, pid, addr);
+    while (st->live[i].addr)
+        i = (i + 1) & (st->live_cap - 1);
+    st->live[i] = (struct live_block){addr, pid, stack, size};
+    st->live_n++;
+    c->alloc_n++;
+    c->alloc_bytes += size;
+    return 0;
+}
+
+int cv_event_profiles_free(struct cv_state *st, int64_t pid, uint64_t addr)
+{
+    struct live_block *b = live_find(st, pid, addr);
+    if (!b)
+        return 0; /* allocated before the trace began */
+    struct stack_counts *c = counts_of(st, b->stack, b->size);
+    if (!c)
+        return LTPROF_ERR_NOMEM;
+    c->free_n++;
+    c->free_bytes += b->size;
+    live_remove(st, b);
+    return 0;
+}
+
+/* Go's unbiasing of a sampled (count, bytes) pair (runtime/pprof scaleHeapSample): each record
+ * stands for 1 / (1 - e^(-avg/rate)) allocations of its average size. As in Go, a record holds
+ * one stack and one block size, so the average is that size and the scaling is exact. */
+static void unbias(uint64_t count, uint64_t bytes, uint64_t rate, int64_t *count_out,
+                   int64_t *bytes_out)
+{
+    if (count == 0 || bytes == 0) {
+        *count_out = *bytes_out = 0;
+        return;
+    }
+    if (rate <= 1) {
+        *count_out = (int64_t)count, *bytes_out = (int64_t)bytes;
+        return;
+    }
+    double avg = (double)bytes / (double)count;
+    double scale = 1.0 / (1.0 - exp(-avg / (double)rate));
+    *count_out = (int64_t)((double)count * scale);
+    *bytes_out = (int64_t)((double)bytes * scale);
+}
+
 int cv_event_profiles_thread_created(struct cv_state *st, uint32_t creator_stack)
 {
-    struct stack_counts *c = counts_of(st, creator_stack);
+    struct stack_counts *c = counts_of(st, creator_stack, 0);
     if (!c)
         return LTPROF_ERR_NOMEM;
     c->threads++;
     return 0;
 }
 
-/* The order Go writes them in: by delay (mutex, block) or count (threadcreate), descending;
- * equal ones by stack id, so the files do not depend on the table's layout. */
+/* The order Go writes them in: by delay (mutex, block), count (threadcreate) or bytes in use
+ * (heap, allocs), descending; equal ones by stack id and size, so the files do not depend on
+ * the table's layout. */
 static uint64_t sort_value(const struct stack_counts *c, int which)
 {
-    return which == 0 ? c->mutex_ns : which == 1 ? c->block_ns : c->threads;
+    switch (which) {
+    case 0: return c->mutex_ns;
+    case 1: return c->block_ns;
+    case 2: return c->threads;
+    default: return c->alloc_bytes - c->free_bytes; /* heap, allocs: in use first */
+    }
 }
 
 static int by_value_desc(const void *a, const void *b, void *which)
@@ -126,13 +272,16 @@ static int by_value_desc(const void *a, const void *b, void *which)
     uint64_t vx = sort_value(x, *(const int *)which), vy = sort_value(y, *(const int *)which);
     if (vx != vy)
         return vx > vy ? -1 : 1;
-    return x->stack < y->stack ? -1 : x->stack > y->stack;
+    if (x->stack != y->stack)
+        return x->stack < y->stack ? -1 : 1;
+    return x->size < y->size ? -1 : x->size > y->size;
 }
 
 static int write_one(struct cv_state *st, int which, const char *kind, struct cv_profile **slot,
                      struct ltprof_error *err)
 {
-    int rc = cv_profile_open(st, kind, 1, slot, err);
+    int64_t period = which >= 3 ? (int64_t)(st->memprofile_rate ? st->memprofile_rate : 524288) : 1;
+    int rc = cv_profile_open(st, kind, period, slot, err);
     if (rc)
         return rc;
     struct cv_vec *v = &st->event_counts;
@@ -140,7 +289,16 @@ static int write_one(struct cv_state *st, int which, const char *kind, struct cv
         qsort_r(v->items, v->len, v->elem, by_value_desc, &which);
     for (size_t i = 0; rc == 0 && i < v->len; i++) {
         const struct stack_counts *c = CV_VEC_AT(v, struct stack_counts, i);
-        int64_t values[2];
+        int64_t values[4];
+        struct pprof_label bytes = {.key = "bytes"};
+        if (which >= 3 && c->alloc_n) {
+            unbias(c->alloc_n, c->alloc_bytes, st->memprofile_rate, &values[0], &values[1]);
+            unbias(c->alloc_n - c->free_n, c->alloc_bytes - c->free_bytes, st->memprofile_rate,
+                   &values[2], &values[3]);
+            bytes.num = (int64_t)c->size;
+            rc = cv_profile_sample(st, *slot, c->stack, values, &bytes, bytes.num ? 1 : 0, err);
+            continue;
+        }
         if (which == 0 && c->mutex_n)
             values[0] = (int64_t)c->mutex_n, values[1] = (int64_t)c->mutex_ns;
         else if (which == 1 && c->block_n)
@@ -161,6 +319,10 @@ int cv_event_profiles_write(struct cv_state *st, struct ltprof_error *err)
         rc = write_one(st, 1, "block", &st->profiles[CV_PROFILE_BLOCK], err);
     if (rc == 0)
         rc = write_one(st, 2, "threadcreate", &st->profiles[CV_PROFILE_THREADCREATE], err);
+    if (rc == 0)
+        rc = write_one(st, 3, "heap", &st->profiles[CV_PROFILE_HEAP], err);
+    if (rc == 0)
+        rc = write_one(st, 4, "allocs", &st->profiles[CV_PROFILE_ALLOCS], err);
     cv_index_fini(&st->event_index); /* sorting moved the items: nothing is counted after */
     return rc;
 }

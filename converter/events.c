@@ -34,6 +34,8 @@ enum event_kind {
     EV_WAKE,
     EV_SYSCALL,
     EV_HEAP,
+    EV_ALLOC,
+    EV_FREE,
     EV_TASK_CREATE,
     EV_TASK_END,
     EV_REGION,
@@ -67,6 +69,8 @@ static const struct {
     {"ltprof:wake", EV_WAKE, {"tid", "kind", "addr", "stack", NULL}},
     {"ltprof:syscall", EV_SYSCALL, {"tid", "call", "start_ns", "end_ns", "stack", NULL}},
     {"ltprof:heap", EV_HEAP, {"tid", "in_use_bytes", NULL}},
+    {"ltprof:alloc", EV_ALLOC, {"tid", "addr", "size", "rate", "stack", NULL}},
+    {"ltprof:free", EV_FREE, {"tid", "addr", "size", NULL}},
     {"ltprof:task_create", EV_TASK_CREATE, {"task_id", "parent_id", "type", "tid", "stack", NULL}},
     {"ltprof:task_end", EV_TASK_END, {"task_id", "tid", "stack", NULL}},
     {"ltprof:region", EV_REGION, {"task_id", "mode", "type", "tid", "stack", NULL}},
@@ -255,6 +259,7 @@ void cv_state_destroy(struct cv_state *st)
         cv_profile_destroy(st->profiles[i]);
     cv_vec_fini(&st->event_counts);
     cv_index_fini(&st->event_index);
+    free(st->live);
     for (size_t i = 0; i < st->threads.len; i++) {
         struct cv_thread *t = CV_VEC_AT(&st->threads, struct cv_thread, i);
         free(t->name);
@@ -706,6 +711,19 @@ static int on_wait(struct cv_state *st, int64_t pid, uint64_t ts, const bt_field
     return 0;
 }
 
+static int on_alloc(struct cv_state *st, int64_t pid, const bt_field *payload,
+                    const struct cv_class_cache *c)
+{
+    uint64_t addr = field_u64(member(payload, c, 1));
+    if (c->kind == EV_FREE)
+        return cv_event_profiles_free(st, pid, addr);
+    uint32_t stack;
+    int rc = stack_field(st, pid, member(payload, c, 4), false, &stack);
+    return rc ? rc
+              : cv_event_profiles_alloc(st, pid, addr, field_u64(member(payload, c, 2)),
+                                        field_u64(member(payload, c, 3)), stack);
+}
+
 static int on_thread_created(struct cv_state *st, int64_t pid, const bt_field *payload,
                              const struct cv_class_cache *c)
 {
@@ -776,6 +794,13 @@ static int on_event(struct cv_state *st, const bt_message *msg, struct ltprof_er
         if (st->outputs & CV_OUTPUT_PPROF)
             rc = on_wait(st, pid, (uint64_t)ns, payload, c);
         break;
+    case EV_ALLOC:
+    case EV_FREE:
+        st->summary.ltprof_events++;
+        if (st->outputs & CV_OUTPUT_PPROF)
+            rc = on_alloc(st, pid, payload, c);
+        return rc == LTPROF_ERR_NOMEM ? cv_error(err, rc, "out of memory while reading events")
+                                      : rc; /* not in the execution trace */
     case EV_THREAD_EXIT: {
         st->summary.ltprof_events++;
         struct cv_thread *t = thread_find(st, pid, (uint32_t)field_u64(member(payload, c, 0)));

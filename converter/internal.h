@@ -80,6 +80,7 @@ struct cv_index {
 
 struct cv_class_cache; /* events.c */
 struct cv_profile;     /* profile_out.c */
+struct live_block;     /* event_profiles.c */
 
 /* The pprof files of a conversion. */
 enum cv_profile_kind {
@@ -87,6 +88,8 @@ enum cv_profile_kind {
     CV_PROFILE_MUTEX,
     CV_PROFILE_BLOCK,
     CV_PROFILE_THREADCREATE,
+    CV_PROFILE_HEAP,
+    CV_PROFILE_ALLOCS,
     CV_PROFILE_COUNT,
 };
 struct tl_timeline;    /* timeline.h */
@@ -114,8 +117,11 @@ struct cv_state {
     struct cv_profile *profiles[CV_PROFILE_COUNT]; /* made when first written */
     bool cpu_failed;           /* cpu.pb.gz could not be created (reported then) */
     uint32_t sample_stack;     /* the stack id of the CPU sample being read */
-    struct cv_vec event_counts; /* per-stack counts of mutex, block, threadcreate */
+    struct cv_vec event_counts; /* per-stack counts of every profile but cpu */
     struct cv_index event_index;
+    struct live_block *live;    /* sampled blocks not freed yet (event_profiles.c) */
+    size_t live_cap, live_n;
+    uint64_t memprofile_rate;   /* of the first ltprof:alloc */
     struct cv_class_cache *classes;
     size_t n_classes, cap_classes;
 
@@ -226,7 +232,13 @@ void cv_event_profiles_wait_begin(struct cv_thread *t, const char *kind, uint32_
 int cv_event_profiles_wait_end(struct cv_state *st, struct cv_thread *t, uint64_t ts);
 /* A thread was created from stack id `creator_stack`. 0 or LTPROF_ERR_NOMEM. */
 int cv_event_profiles_thread_created(struct cv_state *st, uint32_t creator_stack);
-/* Writes mutex.pb.gz, block.pb.gz and threadcreate.pb.gz. 0 or negative status + err. */
+/* A sampled allocation of `size` bytes at `addr` in process `pid`, from stack id `stack`, and
+ * the free of one. 0 or LTPROF_ERR_NOMEM. */
+int cv_event_profiles_alloc(struct cv_state *st, int64_t pid, uint64_t addr, uint64_t size,
+                            uint64_t rate, uint32_t stack);
+int cv_event_profiles_free(struct cv_state *st, int64_t pid, uint64_t addr);
+/* Writes mutex.pb.gz, block.pb.gz, threadcreate.pb.gz, heap.pb.gz and allocs.pb.gz. 0 or
+ * negative status + err. */
 int cv_event_profiles_write(struct cv_state *st, struct ltprof_error *err);
 
 /* ---- trace files (ctf_check.c) ------------------------------------------------------------- */

@@ -16,10 +16,11 @@ BT_PLUGIN_LICENSE("MIT");
 
 BT_PLUGIN_SINK_COMPONENT_CLASS(pprof, cv_sink_consume);
 BT_PLUGIN_SINK_COMPONENT_CLASS_DESCRIPTION(pprof,
-    "Write pprof profiles (cpu, mutex, block, threadcreate) from ltprof events.");
+    "Write pprof profiles (cpu, heap, allocs, mutex, block, threadcreate) from ltprof events.");
 BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(pprof,
     "Parameter `path` (string): output folder, created if missing (default \"ltprof-out\").\n"
-    "Writes <path>/cpu.pb.gz (CPU), mutex.pb.gz (contended locks), block.pb.gz (all waits on\n"
+    "Writes <path>/cpu.pb.gz (CPU), heap.pb.gz and allocs.pb.gz (sampled allocations: in use at\n"
+    "the end, and all), mutex.pb.gz (contended locks), block.pb.gz (all waits on\n"
     "synchronisation) and threadcreate.pb.gz (thread creation). Enable the events 'ltprof:*'\n"
     "and 'lttng_ust_statedump:*' when recording, and the vpid context when several processes\n"
     "share the trace's buffers.");

@@ -17,6 +17,8 @@
 #define SYSCALL_NS_MAX 60000000000ull /* one minute */
 #define HEAP_INTERVAL_MS_DEFAULT 10
 #define HEAP_INTERVAL_MS_MAX 60000
+#define MEMPROFILE_RATE_DEFAULT 524288 /* Go's runtime.MemProfileRate */
+#define MEMPROFILE_RATE_MAX (1ull << 40)
 
 static void warn_bad(FILE *warn, const char *name, const char *value, const char *expected,
                      const char *fallback)
@@ -125,6 +127,7 @@ void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn)
     cfg->sched_switches = 1;
     cfg->syscall_ns = SYSCALL_NS_DEFAULT;
     cfg->heap_interval_ms = HEAP_INTERVAL_MS_DEFAULT;
+    cfg->memprofile_rate = MEMPROFILE_RATE_DEFAULT;
 
     load_u32("LTPROF_CPU_HZ", getenv_fn("LTPROF_CPU_HZ"), 0, CPU_HZ_MAX, &cfg->cpu_hz, warn);
     load_engine(getenv_fn("LTPROF_CPU_ENGINE"), cfg, warn);
@@ -138,4 +141,6 @@ void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn)
              warn);
     load_u32("LTPROF_HEAP_INTERVAL_MS", getenv_fn("LTPROF_HEAP_INTERVAL_MS"), 0,
              HEAP_INTERVAL_MS_MAX, &cfg->heap_interval_ms, warn);
+    load_u64("LTPROF_MEMPROFILE_RATE", getenv_fn("LTPROF_MEMPROFILE_RATE"), MEMPROFILE_RATE_MAX,
+             &cfg->memprofile_rate, warn);
 }

@@ -23,6 +23,7 @@ struct rt_config {
     int sched_switches;            /* LTPROF_SCHED: auto (1) or off (0) */
     uint64_t syscall_ns;           /* LTPROF_SYSCALL_NS: blocking calls at least this long */
     uint32_t heap_interval_ms;     /* LTPROF_HEAP_INTERVAL_MS: heap counter rate, 0 = off */
+    uint64_t memprofile_rate;      /* LTPROF_MEMPROFILE_RATE: mean bytes per sampled allocation */
 };
 
 /* Signature of the environment lookup, so tests can pass their own. */

@@ -197,6 +197,31 @@ LTTNG_UST_TRACEPOINT_EVENT(ltprof, heap,
         lttng_ust_field_integer(uint32_t, tid, tid)
         lttng_ust_field_integer(uint64_t, in_use_bytes, in_use_bytes)))
 
+/*
+ * A sampled allocation of thread `tid`: `size` bytes at `addr`, picked by Poisson sampling by
+ * bytes with mean `rate` (LTPROF_MEMPROFILE_RATE; 1 = every allocation), made by the code whose
+ * return addresses are `stack` (leaf first). Emitted by tracer/allocs.c; converter/ pairs it
+ * with the ltprof:free of the same address.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, alloc,
+    LTTNG_UST_TP_ARGS(uint32_t, tid, uint64_t, addr, uint64_t, size, uint64_t, rate,
+                      const uint64_t *, pcs, uint16_t, npcs),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer_hex(uint64_t, addr, addr)
+        lttng_ust_field_integer(uint64_t, size, size)
+        lttng_ust_field_integer(uint64_t, rate, rate)
+        lttng_ust_field_sequence_hex(uint64_t, stack, pcs, uint16_t, npcs)))
+
+/* The free (or move by realloc) of the sampled block of `size` bytes at `addr`, by thread
+ * `tid`. Emitted by tracer/allocs.c. */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, free,
+    LTTNG_UST_TP_ARGS(uint32_t, tid, uint64_t, addr, uint64_t, size),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer_hex(uint64_t, addr, addr)
+        lttng_ust_field_integer(uint64_t, size, size)))
+
 /* ---- CPU samples -------------------------------------------------------------------------- */
 
 /*

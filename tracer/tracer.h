@@ -103,6 +103,21 @@ void tr_thread_renamed(pthread_t thread, const char *name);
 /* Emits ltprof:thread_info for the calling thread (at thread start) when enabled. */
 void tr_emit_thread_info_self(void);
 
+/* ---- allocation sampling (allocs.c; the interposers are interpose/malloc.c) ------------------ */
+
+/* Mean bytes between sampled allocations (LTPROF_MEMPROFILE_RATE): 1 samples every allocation,
+ * 0 none. Until it is set, Go's default 524288. Safe to call at any time. */
+void tr_allocs_configure(uint64_t rate);
+uint64_t tr_allocs_rate(void);
+
+struct tr_alloc_stats {
+    uint64_t sampled; /* allocations sampled since the process started */
+    uint64_t freed;   /* ... of which freed */
+    uint64_t live;    /* sampled blocks live now */
+    uint64_t dropped; /* sampled but not kept: the live set could not grow (mmap failed) */
+};
+void tr_allocs_get_stats(struct tr_alloc_stats *stats);
+
 /* ---- events from normal context (waits.c, thread_events.c, stack_capture.c) ------------------ */
 
 /* ltprof's own code on a thread's stack: the interposers and the functions that record events

@@ -60,7 +60,8 @@ int main(int argc, char **argv)
             struct stat sb;
             static const char *const outputs[] = {"trace.out", "trace.json", "cpu.pb.gz",
                                                    "mutex.pb.gz", "block.pb.gz",
-                                                   "threadcreate.pb.gz"};
+                                                   "threadcreate.pb.gz", "heap.pb.gz",
+                                                   "allocs.pb.gz"};
             for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
                 snprintf(path, sizeof(path), "%s/%s", out, outputs[i]);
                 CHECK(stat(path, &sb) != 0); /* a failed conversion removes what it started */

@@ -34,7 +34,7 @@ run_limited 60 babeltrace2 --plugin-path="$LTPROF_PLUGIN_DIR" convert "$IT_TMP/t
     -c sink.ltprof.pprof -p "path=\"$IT_TMP/out2\"" || rc=$?
 [ "$rc" -eq 0 ] || fail "babeltrace2 convert exited with $rc"
 require_file "$IT_TMP/out2/cpu.pb.gz" "written by sink.ltprof.pprof"
-for f in mutex block threadcreate; do
+for f in mutex block threadcreate heap allocs; do
     require_file "$IT_TMP/out2/$f.pb.gz" "written by sink.ltprof.pprof"
     cmp "$IT_TMP/out/$f.pb.gz" "$IT_TMP/out2/$f.pb.gz" ||
         soft_fail "$f.pb.gz differs between ltprof convert and sink.ltprof.pprof"

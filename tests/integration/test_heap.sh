@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# heap: tests/programs/heap_sites keeps 64, 32 and 16 MiB live from keep_64, keep_32 and keep_16
+# (mixed sizes, malloc / posix_memalign / calloc, three threads) and churns 256 MiB more through
+# malloc, realloc and free; it prints the truth. heap.pb.gz and allocs.pb.gz, read by
+# `go tool pprof` (Go 1.19, and the newer Go when there is one):
+#   - LTPROF_MEMPROFILE_RATE=1 (every allocation): each site's in-use bytes and objects exactly
+#     the truth, nothing of churn in use, churn's allocated bytes at least what it allocated;
+#   - rate 16384 (Go's own heap-sampling test uses 16 KiB): each site within 10 %, unbiased as
+#     Go does (per stack and block size; the sampling error there is about 1 %);
+#   - the default rate (512 KiB): period 524288, the three sites and churn present;
+#   - Go's sample types and default types: inuse_space for heap, alloc_space for allocs.
+source "$(dirname "$0")/lib.sh"
+prog=$LTPROF_PROGRAMS/heap_sites
+
+require_built
+ensure_sessiond
+
+# site_values RAW_LISTING FUNCTION: the sums "alloc_objects alloc_space inuse_objects
+# inuse_space" of the samples whose leaf is FUNCTION.
+site_values() {
+    awk -v fn="$2" '
+        /^Samples:/ { s = 1; next }
+        /^Locations/ { s = 0; l = 1; next }
+        /^Mappings/ { l = 0 }
+        s && $4 ~ /:$/ { n++; for (k = 1; k <= 4; k++) v[n, k] = $k + 0; leaf[n] = $5 }
+        l && $1 ~ /:$/ { sub(":", "", $1); name[$1] = $4 }
+        END { for (i = 1; i <= n; i++) if (name[leaf[i]] == fn) for (k = 1; k <= 4; k++) t[k] += v[i, k]
+              printf "%d %d %d %d\n", t[1], t[2], t[3], t[4] }' "$1"
+}
+
+# record RATE TAG: records heap_sites at LTPROF_MEMPROFILE_RATE=RATE into $IT_TMP/TAG, sets TRUTH.
+record() {
+    LTPROF_MEMPROFILE_RATE=$1 ltprof_record "$IT_TMP/$2" "$prog" >"$IT_TMP/$2.out"
+    cat "$IT_TMP/$2.out"
+    TRUTH=$(grep -o 'keep_64=.*' "$IT_TMP/$2.out") || fail "the program printed no truth"
+    require_file "$IT_TMP/$2/heap.pb.gz"
+    require_file "$IT_TMP/$2/allocs.pb.gz"
+}
+
+truth_of() { # truth_of NAME: a number from TRUTH
+    sed "s/.*$1=\([0-9]*\).*/\1/" <<<"$TRUTH"
+}
+
+step "every allocation (LTPROF_MEMPROFILE_RATE=1): the live set exactly"
+record 1 exact
+pprof_text go "$IT_TMP/exact.raw" -raw "$IT_TMP/exact/heap.pb.gz"
+grep -q '^alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes' \
+    "$IT_TMP/exact.raw" || soft_fail "heap.pb.gz does not have Go's four sample types"
+grep -q '^Period: 1$' "$IT_TMP/exact.raw" || soft_fail "rate 1 is not period 1"
+objects=0
+for site in keep_64 keep_32 keep_16; do
+    read -r _ _ n bytes <<<"$(site_values "$IT_TMP/exact.raw" "$site")"
+    echo "$site: $bytes bytes in $n objects in use (truth $(truth_of "$site") bytes)"
+    [ "$bytes" = "$(truth_of "$site")" ] || soft_fail "$site: $bytes bytes in use, want $(truth_of "$site")"
+    objects=$((objects + n))
+done
+[ "$objects" = "$(truth_of objects)" ] ||
+    soft_fail "the sites keep $objects objects in the profile, $(truth_of objects) in truth"
+read -r _ churn_alloc _ churn_inuse <<<"$(site_values "$IT_TMP/exact.raw" churn)"
+echo "churn: $churn_alloc bytes allocated, $churn_inuse in use (truth: $(truth_of churn) allocated, 0 kept)"
+[ "$churn_inuse" = 0 ] || soft_fail "churn: $churn_inuse bytes in use, want 0"
+[ "$churn_alloc" -ge "$(truth_of churn)" ] || soft_fail "churn: $churn_alloc bytes allocated, fewer than $(truth_of churn)"
+
+step "sampled at 16 KiB: each site within 10 % of the truth"
+record 16384 sampled
+pprof_text go "$IT_TMP/sampled.raw" -raw "$IT_TMP/sampled/heap.pb.gz"
+grep -q '^Period: 16384$' "$IT_TMP/sampled.raw" || soft_fail "rate 16384 is not the period"
+for site in keep_64 keep_32 keep_16; do
+    read -r _ _ _ bytes <<<"$(site_values "$IT_TMP/sampled.raw" "$site")"
+    want=$(truth_of "$site")
+    awk -v b="$bytes" -v w="$want" -v s="$site" 'BEGIN {
+        printf "%s: %d bytes in use, truth %d (%+.2f %%)\n", s, b, w, (b - w) * 100 / w
+        e = b - w; if (e < 0) e = -e; exit !(e <= 0.1 * w) }' ||
+        soft_fail "$site: $bytes bytes in use, not within 10 % of $want"
+done
+
+step "the default rate (512 KiB, like Go)"
+record "" default
+pprof_text go "$IT_TMP/default.raw" -raw "$IT_TMP/default/heap.pb.gz"
+grep -q '^Period: 524288$' "$IT_TMP/default.raw" || soft_fail "the default rate is not period 524288"
+for site in keep_64 keep_32 keep_16 churn; do
+    read -r n _ _ _ <<<"$(site_values "$IT_TMP/default.raw" "$site")"
+    [ "$n" -gt 0 ] || soft_fail "$site: no sampled allocation at the default rate"
+done
+
+# check_types GO TAG: the default sample types, and that both files open in that Go's pprof.
+check_types() {
+    local go=$1 tag=$2
+    step "$go tool pprof: default sample types ($tag)"
+    pprof_text "$go" "$IT_TMP/heap-$tag.top" -top "$IT_TMP/exact/heap.pb.gz"
+    pprof_text "$go" "$IT_TMP/allocs-$tag.top" -top "$IT_TMP/exact/allocs.pb.gz"
+    grep -q '^Type: inuse_space$' "$IT_TMP/heap-$tag.top" || soft_fail "heap: default type not inuse_space ($tag)"
+    grep -q '^Type: alloc_space$' "$IT_TMP/allocs-$tag.top" || soft_fail "allocs: default type not alloc_space ($tag)"
+    grep -Eq ' keep_64$' "$IT_TMP/heap-$tag.top" || soft_fail "heap: keep_64 missing from -top ($tag)"
+    pprof_text "$go" "$IT_TMP/heap-objects-$tag.top" -sample_index=inuse_objects -top "$IT_TMP/exact/heap.pb.gz"
+    grep -q '^Type: inuse_objects$' "$IT_TMP/heap-objects-$tag.top" || soft_fail "heap: no inuse_objects ($tag)"
+}
+check_types go go1.19
+newgo=$(newer_go)
+if [ -n "$newgo" ]; then
+    check_types "$newgo" newer
+else
+    echo "SKIP: no newer Go here (shared/tools/newer-go.sh): its checks did not run"
+fi
+it_finish
