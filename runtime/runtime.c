@@ -55,6 +55,11 @@ __attribute__((constructor)) static void rt_start(void)
     rt_config_load(&runtime_config, env_lookup, stderr);
     rt_log_set_level(runtime_config.log_level);
     tr_allocs_configure(runtime_config.memprofile_rate);
+    char first_malloc[256];
+    if (runtime_config.memprofile_rate && tr_allocs_interposed(first_malloc, sizeof(first_malloc)) != 1)
+        RT_LOG(RT_LOG_WARN, "runtime",
+               "allocations are not sampled: the malloc that runs is %s's, not libltprof.so's "
+               "(put libltprof.so first in LD_PRELOAD)", first_malloc);
     /* The unwinder's module table, for stacks in normal context even without CPU sampling. */
     if (tr_modules_refresh() != 0)
         RT_LOG(RT_LOG_WARN, "runtime", "cannot list the loaded modules: stacks will be empty");

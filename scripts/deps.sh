@@ -14,6 +14,8 @@ packages=(
   libmicrohttpd-dev                                # in-process HTTP server
   golang-go                                        # go tool pprof, for tests and for users
   python3 python3-bt2 procps time binutils         # test scripts
+  libjemalloc2                                     # tests: another malloc preloaded with ours
+  heaptrack                                        # benchmarks: a peer heap profiler
 )
 
 missing=()

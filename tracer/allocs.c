@@ -3,15 +3,16 @@
  * Allocation sampling (allocs.h): the per-thread countdown's slow path, the live set of sampled
  * blocks and the ltprof:alloc / ltprof:free events. The live set is an open-addressing table in
  * memory from mmap (never from malloc, which is what it watches), under a spinlock taken only on
- * the sampled paths; the bitmap tr_alloc_maybe lets every other free skip it. A thread already
- * inside ltprof (a signal handler that allocates while we record, LTTng-UST's own threads)
- * passes through unsampled. fork() takes the lock around itself, so the child gets it free.
+ * the sampled paths; the counts of live samples per address granule (tr_alloc_maybe) let every
+ * other free skip it. A thread already inside ltprof (a signal handler that allocates while we
+ * record, LTTng-UST's own threads) passes through unsampled. fork() takes the lock around itself, so the child gets it free.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -26,7 +27,7 @@
 #define STACK_FRAMES 64
 
 __thread int64_t tr_alloc_countdown TR_HIDDEN_TLS;
-_Atomic uint64_t tr_alloc_maybe[(1u << TR_ALLOC_MAYBE_BITS) / 64];
+_Atomic uint8_t tr_alloc_maybe[1u << TR_ALLOC_MAYBE_BITS];
 
 static __thread uint64_t rng_state __attribute__((tls_model("initial-exec")));
 /* The rate generation the calling thread's countdown was drawn for (0: none yet). */
@@ -123,19 +124,34 @@ static int table_put(uintptr_t addr, uint64_t size)
     table_used += table[i].addr == 0;
     table[i] = (struct live_block){addr, size};
     table_live++;
-    uint32_t bit = tr_alloc_bit((const void *)addr);
-    atomic_fetch_or_explicit(&tr_alloc_maybe[bit / 64], 1ull << (bit % 64), memory_order_release);
+    _Atomic uint8_t *maybe = &tr_alloc_maybe[tr_alloc_slot((const void *)addr)];
+    uint8_t n = atomic_load_explicit(maybe, memory_order_relaxed);
+    if (n < 255)
+        atomic_store_explicit(maybe, (uint8_t)(n + 1), memory_order_release);
     return 0;
+}
+
+/* Empties the slot of a freed block. */
+static void table_remove(struct live_block *b)
+{
+    _Atomic uint8_t *maybe = &tr_alloc_maybe[tr_alloc_slot((const void *)b->addr)];
+    uint8_t n = atomic_load_explicit(maybe, memory_order_relaxed);
+    if (n < 255) /* 255 sticks: the count may have been higher */
+        atomic_store_explicit(maybe, (uint8_t)(n - 1), memory_order_relaxed);
+    b->addr = 1;
+    table_live--;
 }
 
 static void fork_prepare(void)
 {
+    tr_guard_enter();
     lock_take();
 }
 
 static void fork_release(void)
 {
     lock_drop();
+    tr_guard_leave();
 }
 
 /* ---- sampling ------------------------------------------------------------------------------- */
@@ -231,8 +247,7 @@ TR_TEXT __attribute__((noinline)) void tr_alloc_freeing(void *p)
     uint64_t size = 0;
     if (b) {
         size = b->size;
-        b->addr = 1;
-        table_live--;
+        table_remove(b);
         stats.freed++;
     }
     lock_drop();
@@ -245,12 +260,23 @@ TR_TEXT __attribute__((noinline)) void tr_alloc_freeing(void *p)
     errno = saved_errno;
 }
 
+/* Inside the guard, like every holder of the lock: a signal handler that allocates meanwhile
+ * must not wait for it. */
 void tr_allocs_get_stats(struct tr_alloc_stats *out)
 {
+    tr_guard_enter();
     lock_take();
     *out = stats;
     out->live = table_live;
     lock_drop();
+    tr_guard_leave();
+}
+
+/* Overridden by interpose/malloc.c; sanitized builds leave glibc's malloc alone. */
+__attribute__((weak)) int tr_allocs_interposed(char *first, size_t size)
+{
+    snprintf(first, size, "this build (sanitizers own malloc)");
+    return -1;
 }
 
 /* Registered at load, before any thread can take the lock. */

@@ -110,6 +110,11 @@ void tr_emit_thread_info_self(void);
 void tr_allocs_configure(uint64_t rate);
 uint64_t tr_allocs_rate(void);
 
+/* 1 when the program's malloc calls reach ltprof's interposers; 0 when another malloc comes
+ * first in the symbol search order (its file is written to `first`); -1 when this build has
+ * no interposers. */
+int tr_allocs_interposed(char *first, size_t size);
+
 struct tr_alloc_stats {
     uint64_t sampled; /* allocations sampled since the process started */
     uint64_t freed;   /* ... of which freed */

@@ -9,6 +9,8 @@
 #   - rate 16384 (Go's own heap-sampling test uses 16 KiB): each site within 10 %, unbiased as
 #     Go does (per stack and block size; the sampling error there is about 1 %);
 #   - the default rate (512 KiB): period 524288, the three sites and churn present;
+#   - with jemalloc preloaded too (LD_PRELOAD=libjemalloc.so.2 under `ltprof record`, which puts
+#     libltprof.so first): jemalloc serves the blocks, the live set is still exact at rate 1;
 #   - Go's sample types and default types: inuse_space for heap, alloc_space for allocs.
 source "$(dirname "$0")/lib.sh"
 prog=$LTPROF_PROGRAMS/heap_sites
@@ -31,7 +33,7 @@ site_values() {
 
 # record RATE TAG: records heap_sites at LTPROF_MEMPROFILE_RATE=RATE into $IT_TMP/TAG, sets TRUTH.
 record() {
-    LTPROF_MEMPROFILE_RATE=$1 ltprof_record "$IT_TMP/$2" "$prog" >"$IT_TMP/$2.out"
+    LTPROF_MEMPROFILE_RATE=$1 ltprof_record "$IT_TMP/$2" "$prog" >"$IT_TMP/$2.out" 2>"$IT_TMP/$2.err"
     cat "$IT_TMP/$2.out"
     TRUTH=$(grep -o 'keep_64=.*' "$IT_TMP/$2.out") || fail "the program printed no truth"
     require_file "$IT_TMP/$2/heap.pb.gz"
@@ -42,25 +44,41 @@ truth_of() { # truth_of NAME: a number from TRUTH
     sed "s/.*$1=\([0-9]*\).*/\1/" <<<"$TRUTH"
 }
 
+# check_exact TAG: the rate-1 assertions on $IT_TMP/TAG/heap.pb.gz.
+check_exact() {
+    local tag=$1 objects=0 site n bytes churn_alloc churn_inuse
+    pprof_text go "$IT_TMP/$tag.raw" -raw "$IT_TMP/$tag/heap.pb.gz"
+    grep -q '^alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes' \
+        "$IT_TMP/$tag.raw" || soft_fail "heap.pb.gz does not have Go's four sample types ($tag)"
+    grep -q '^Period: 1$' "$IT_TMP/$tag.raw" || soft_fail "rate 1 is not period 1 ($tag)"
+    for site in keep_64 keep_32 keep_16; do
+        read -r _ _ n bytes <<<"$(site_values "$IT_TMP/$tag.raw" "$site")"
+        echo "$site: $bytes bytes in $n objects in use (truth $(truth_of "$site") bytes)"
+        [ "$bytes" = "$(truth_of "$site")" ] ||
+            soft_fail "$site: $bytes bytes in use, want $(truth_of "$site") ($tag)"
+        objects=$((objects + n))
+    done
+    [ "$objects" = "$(truth_of objects)" ] ||
+        soft_fail "the sites keep $objects objects in the profile, $(truth_of objects) in truth ($tag)"
+    read -r _ churn_alloc _ churn_inuse <<<"$(site_values "$IT_TMP/$tag.raw" churn)"
+    echo "churn: $churn_alloc bytes allocated, $churn_inuse in use" \
+         "(truth: $(truth_of churn) allocated, 0 kept)"
+    [ "$churn_inuse" = 0 ] || soft_fail "churn: $churn_inuse bytes in use, want 0 ($tag)"
+    [ "$churn_alloc" -ge "$(truth_of churn)" ] ||
+        soft_fail "churn: $churn_alloc bytes allocated, fewer than $(truth_of churn) ($tag)"
+}
+
 step "every allocation (LTPROF_MEMPROFILE_RATE=1): the live set exactly"
 record 1 exact
-pprof_text go "$IT_TMP/exact.raw" -raw "$IT_TMP/exact/heap.pb.gz"
-grep -q '^alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes' \
-    "$IT_TMP/exact.raw" || soft_fail "heap.pb.gz does not have Go's four sample types"
-grep -q '^Period: 1$' "$IT_TMP/exact.raw" || soft_fail "rate 1 is not period 1"
-objects=0
-for site in keep_64 keep_32 keep_16; do
-    read -r _ _ n bytes <<<"$(site_values "$IT_TMP/exact.raw" "$site")"
-    echo "$site: $bytes bytes in $n objects in use (truth $(truth_of "$site") bytes)"
-    [ "$bytes" = "$(truth_of "$site")" ] || soft_fail "$site: $bytes bytes in use, want $(truth_of "$site")"
-    objects=$((objects + n))
-done
-[ "$objects" = "$(truth_of objects)" ] ||
-    soft_fail "the sites keep $objects objects in the profile, $(truth_of objects) in truth"
-read -r _ churn_alloc _ churn_inuse <<<"$(site_values "$IT_TMP/exact.raw" churn)"
-echo "churn: $churn_alloc bytes allocated, $churn_inuse in use (truth: $(truth_of churn) allocated, 0 kept)"
-[ "$churn_inuse" = 0 ] || soft_fail "churn: $churn_inuse bytes in use, want 0"
-[ "$churn_alloc" -ge "$(truth_of churn)" ] || soft_fail "churn: $churn_alloc bytes allocated, fewer than $(truth_of churn)"
+check_exact exact
+
+step "jemalloc preloaded after libltprof.so: still exact"
+jemalloc=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -n 1 || true)
+[ -n "$jemalloc" ] || fail "libjemalloc.so.2 is not installed (scripts/deps.sh installs libjemalloc2)"
+LD_PRELOAD=$jemalloc MALLOC_CONF=stats_print:true record 1 jemalloc
+grep -q 'jemalloc statistics' "$IT_TMP/jemalloc.err" ||
+    soft_fail "jemalloc did not serve the program (no statistics at exit)"
+check_exact jemalloc
 
 step "sampled at 16 KiB: each site within 10 % of the truth"
 record 16384 sampled

@@ -6,6 +6,7 @@
  * and those counters (tr_allocs_get_stats) are what the cases check. Usage: test_allocs CASE
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -14,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "allocs.h"
 #include "check.h"
 #include "tracer.h"
 
@@ -224,6 +227,97 @@ static void allocs_fork_while_allocating(void)
         CHECK(pthread_join(th[i], NULL) == 0);
 }
 
+/* Threads that allocate in their TLS destructors, while they exit. */
+static pthread_key_t key;
+
+static void tls_destructor(void *p)
+{
+    free(p);
+    sink = malloc(64); /* allocates while the thread is going away */
+    free(sink);
+}
+
+static void *exiting_thread(void *arg)
+{
+    (void)arg;
+    CHECK(pthread_setspecific(key, malloc(100)) == 0);
+    return NULL;
+}
+
+static void allocs_exiting_threads_allocate(void)
+{
+    tr_allocs_configure(1);
+    CHECK(pthread_key_create(&key, tls_destructor) == 0);
+    struct tr_alloc_stats a = snap();
+    for (int round = 0; round < 50; round++) {
+        pthread_t th[8];
+        for (int i = 0; i < 8; i++)
+            CHECK(pthread_create(&th[i], NULL, exiting_thread, NULL) == 0);
+        for (int i = 0; i < 8; i++)
+            CHECK(pthread_join(th[i], NULL) == 0);
+    }
+    struct tr_alloc_stats b = snap();
+    CHECK(b.sampled - a.sampled >= 50 * 8 * 2); /* the key's value and the destructor's block */
+    CHECK(b.live <= a.live + 16);
+}
+
+/* A signal handler that allocates while the thread is inside ltprof's sampler, holding its
+ * lock: the handler's allocations pass through, nothing deadlocks. The main thread only runs
+ * ltprof code (never glibc's malloc, where allocating from a handler is the program's bug). */
+static volatile sig_atomic_t handled;
+
+static void allocating_handler(int sig)
+{
+    (void)sig;
+    void *p = malloc(200);
+    free(p);
+    handled++;
+}
+
+static void allocs_signal_handler_allocates_inside_ltprof(void)
+{
+    tr_allocs_configure(1);
+    struct sigaction sa = {.sa_handler = allocating_handler};
+    sigemptyset(&sa.sa_mask);
+    CHECK(sigaction(SIGALRM, &sa, NULL) == 0);
+    struct itimerval it = {{0, 50}, {0, 50}};
+    CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0);
+    struct tr_alloc_stats s;
+    for (long i = 0; handled < 2000 && i < 200000000; i++) {
+        tr_allocs_get_stats(&s);
+        tr_alloc_freeing((void *)(uintptr_t)(0x10000 + 16 * (i & 0xffff))); /* never sampled */
+    }
+    struct itimerval off = {{0, 0}, {0, 0}};
+    CHECK(setitimer(ITIMER_REAL, &off, NULL) == 0);
+    printf("%d signals handled inside ltprof's code\n", (int)handled);
+    CHECK(handled >= 2000);
+}
+
+/* dlopen and dlclose of a library that allocates (from its constructor, its code and its
+ * destructor): every block is seen, the library's going away leaves the live set exact. */
+static void allocs_dlopen_dlclose_library_that_allocates(const char *plugin)
+{
+    tr_allocs_configure(1);
+    struct tr_alloc_stats a = snap();
+    for (int i = 0; i < 100; i++) {
+        void *h = dlopen(plugin, RTLD_NOW | RTLD_LOCAL);
+        CHECK(h);
+        void *(*alloc_fn)(size_t) = (void *(*)(size_t))dlsym(h, "plugin_alloc");
+        void (*free_fn)(void *) = (void (*)(void *))dlsym(h, "plugin_free");
+        CHECK(alloc_fn && free_fn);
+        void *p = alloc_fn(1000);
+        CHECK(p && ((char *)p)[999] == 0);
+        free_fn(p);
+        CHECK(dlclose(h) == 0);
+    }
+    struct tr_alloc_stats b = snap();
+    printf("%llu sampled, %llu freed, live %llu -> %llu over 100 dlopen/dlclose\n",
+           (unsigned long long)(b.sampled - a.sampled), (unsigned long long)(b.freed - a.freed),
+           (unsigned long long)a.live, (unsigned long long)b.live);
+    CHECK(b.sampled - a.sampled >= 100 * 2); /* at least the constructor's and the calloc */
+    CHECK(b.live <= a.live + 8);             /* the loader may keep a few blocks */
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -237,7 +331,15 @@ int main(int argc, char **argv)
         {"allocs_threads_keep_the_live_set_exact", allocs_threads_keep_the_live_set_exact},
         {"allocs_fork_while_allocating", allocs_fork_while_allocating},
         {"allocs_cxx_new_and_delete_sampled", allocs_cxx_new_and_delete_sampled},
+        {"allocs_exiting_threads_allocate", allocs_exiting_threads_allocate},
+        {"allocs_signal_handler_allocates_inside_ltprof",
+         allocs_signal_handler_allocates_inside_ltprof},
     };
+    if (argc == 3 && strcmp(argv[1], "allocs_dlopen_dlclose_library_that_allocates") == 0) {
+        allocs_dlopen_dlclose_library_that_allocates(argv[2]);
+        printf("ok %s\n", argv[1]);
+        return 0;
+    }
     CHECK(argc == 2);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         if (strcmp(argv[1], cases[i].name) == 0) {

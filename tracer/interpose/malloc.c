@@ -14,6 +14,7 @@
 #include <malloc.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -88,14 +89,11 @@ static void *find(const char *name)
     return fn;
 }
 
-/* True when the next functions can be called; false while they are being looked up (the
- * caller then uses the arena). */
-static int next_usable(void)
+/* The first call: looks the next functions up. 1 when they can be called, 0 while another
+ * call (maybe dlsym's own, from this thread) is looking them up. */
+static __attribute__((noinline, cold)) int next_lookup(void)
 {
-    int state = atomic_load_explicit(&next_ready, memory_order_acquire);
-    if (__builtin_expect(state == 2, 1))
-        return 1;
-    state = 0;
+    int state = 0;
     if (!atomic_compare_exchange_strong(&next_ready, &state, 1))
         return 0; /* another call is looking them up: this one (maybe from dlsym) waits not */
     next.malloc = find("malloc");
@@ -110,6 +108,14 @@ static int next_usable(void)
     next.malloc_usable_size = find("malloc_usable_size");
     atomic_store_explicit(&next_ready, 2, memory_order_release);
     return 1;
+}
+
+/* True when the next functions can be called; false while they are being looked up (the
+ * caller then uses the arena). */
+static inline int next_usable(void)
+{
+    return __builtin_expect(atomic_load_explicit(&next_ready, memory_order_acquire) == 2, 1) ||
+           next_lookup();
 }
 
 /* ---- the wrappers ---------------------------------------------------------------------------- */
@@ -230,6 +236,20 @@ TR_EXPORT TR_TEXT void *pvalloc(size_t size)
     void *p = next.pvalloc(size);
     SAMPLE(p, size);
     return p;
+}
+
+/* This library's malloc, not the first one in the symbol search order. */
+extern __typeof__(malloc) tr_malloc_here
+    __attribute__((alias("malloc"), copy(malloc), visibility("hidden")));
+
+int tr_allocs_interposed(char *first, size_t size)
+{
+    void *fn = dlsym(RTLD_DEFAULT, "malloc");
+    if (fn == (void *)tr_malloc_here)
+        return 1;
+    Dl_info info;
+    snprintf(first, size, "%s", fn && dladdr(fn, &info) && info.dli_fname ? info.dli_fname : "?");
+    return 0;
 }
 
 TR_EXPORT TR_TEXT size_t malloc_usable_size(void *p)

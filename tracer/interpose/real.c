@@ -36,12 +36,14 @@ static int find_lttng(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-/* The next definition of `name`: libc's. The pthread_cond_* functions exist in two versions;
- * ask for the current one, as a program linked today would. */
+/* The next definition of `name`: libc's. pthread_cond_wait, _timedwait, _signal and
+ * _broadcast exist in two versions; ask for the current one, as a program linked today would.
+ * (Only for those: a failed dlvsym allocates its error message, and the malloc that runs may
+ * be another allocator that is initializing and takes a mutex, which comes back here.) */
 static void *lookup(const char *name)
 {
     void *fn = NULL;
-    if (strncmp(name, "pthread_cond_", 13) == 0)
+    if (strncmp(name, "pthread_cond_", 13) == 0 && strcmp(name, "pthread_cond_clockwait") != 0)
         fn = dlvsym(RTLD_NEXT, name, "GLIBC_2.3.2");
     if (!fn)
         fn = dlsym(RTLD_NEXT, name);
