@@ -14,7 +14,6 @@
  * Face: converter/internal.h (cv_event_profiles_*).
  */
 #define _GNU_SOURCE /* qsort_r */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,26 +223,6 @@ int cv_event_profiles_free(struct cv_state *st, int64_t pid, uint64_t addr)
     return 0;
 }
 
-/* Go's unbiasing of a sampled (count, bytes) pair (runtime/pprof scaleHeapSample): each record
- * stands for 1 / (1 - e^(-avg/rate)) allocations of its average size. As in Go, a record holds
- * one stack and one block size, so the average is that size and the scaling is exact. */
-static void unbias(uint64_t count, uint64_t bytes, uint64_t rate, int64_t *count_out,
-                   int64_t *bytes_out)
-{
-    if (count == 0 || bytes == 0) {
-        *count_out = *bytes_out = 0;
-        return;
-    }
-    if (rate <= 1) {
-        *count_out = (int64_t)count, *bytes_out = (int64_t)bytes;
-        return;
-    }
-    double avg = (double)bytes / (double)count;
-    double scale = 1.0 / (1.0 - exp(-avg / (double)rate));
-    *count_out = (int64_t)((double)count * scale);
-    *bytes_out = (int64_t)((double)bytes * scale);
-}
-
 int cv_event_profiles_thread_created(struct cv_state *st, uint32_t creator_stack)
 {
     struct stack_counts *c = counts_of(st, creator_stack, 0);
@@ -292,9 +271,10 @@ static int write_one(struct cv_state *st, int which, const char *kind, struct cv
         int64_t values[4];
         struct pprof_label bytes = {.key = "bytes"};
         if (which >= 3 && c->alloc_n) {
-            unbias(c->alloc_n, c->alloc_bytes, st->memprofile_rate, &values[0], &values[1]);
-            unbias(c->alloc_n - c->free_n, c->alloc_bytes - c->free_bytes, st->memprofile_rate,
-                   &values[2], &values[3]);
+            pprof_scale_heap_sample(c->alloc_n, c->alloc_bytes, st->memprofile_rate, &values[0],
+                                    &values[1]);
+            pprof_scale_heap_sample(c->alloc_n - c->free_n, c->alloc_bytes - c->free_bytes,
+                                    st->memprofile_rate, &values[2], &values[3]);
             bytes.num = (int64_t)c->size;
             rc = cv_profile_sample(st, *slot, c->stack, values, &bytes, bytes.num ? 1 : 0, err);
             continue;

@@ -2,7 +2,8 @@
 /*
  * One pprof file of a conversion (<output_dir>/<kind>.pb.gz): the shared pprof builder, streaming
  * its samples into the gzip output as they come, and the locations of each stack (a stack id of
- * stacks.c), symbolized once through the process's symbolizer (proc_sym.c) and cached. Every
+ * stacks.c), symbolized once through the process's symbolizer (proc_sym.c, with the mappings
+ * and locations of symbolizer/sym_pprof.h) and cached. Every
  * profile of the converter (cpu_profile.c, event_profiles.c) writes through it. A file that was
  * not finished, or whose conversion failed, is removed. Face: converter/internal.h
  * (cv_profile_*).
@@ -16,15 +17,13 @@
 #include "internal.h"
 #include "pprof_builder.h"
 #include "sym.h"
+#include "sym_pprof.h"
 #include "timeline.h"
 
-#define MAX_LINES 16 /* inline depth kept per address */
-
-/* A process's pprof mappings, by index in its module list, for one symbolizer session. */
+/* A process's mappings and locations in this profile, for one symbolizer session. */
 struct proc_maps {
     uint32_t sym_epoch;
-    uint64_t *mapping_ids; /* 0 = not added yet */
-    size_t cap;
+    struct sym_pprof *sp; /* NULL = none yet */
 };
 
 /* The pprof locations of a stack, for one symbolizer session of its process. */
@@ -48,59 +47,6 @@ struct cv_profile {
 
 /* ---- symbolization ------------------------------------------------------------------------- */
 
-/* The pprof mapping of the module holding `addr` (added on first use), 0 when none is known. */
-static int mapping_for(struct pprof_builder *b, struct proc_maps *pm, struct cv_process *p,
-                       uint64_t addr, struct sym_module **mod_out, uint64_t *id)
-{
-    size_t i;
-    struct sym_module *mod = cv_proc_sym_module(p, addr, &i);
-    *mod_out = mod, *id = 0;
-    if (!mod)
-        return 0;
-    if (pm->sym_epoch != p->sym_epoch || pm->cap < p->n_modules) {
-        size_t cap = p->n_modules + 8;
-        uint64_t *ids = cv_calloc(cap, sizeof(*ids));
-        if (!ids)
-            return LTPROF_ERR_NOMEM;
-        if (pm->sym_epoch == p->sym_epoch && pm->mapping_ids)
-            memcpy(ids, pm->mapping_ids, pm->cap * sizeof(*ids));
-        free(pm->mapping_ids);
-        pm->mapping_ids = ids, pm->cap = cap, pm->sym_epoch = p->sym_epoch;
-    }
-    if (!pm->mapping_ids[i]) {
-        const struct sym_module_info *info = sym_module_info(mod);
-        unsigned flags = 0;
-        if (info->file_found && info->build_id_matches) {
-            flags |= PPROF_HAS_FUNCTIONS;
-            if (info->has_dwarf)
-                flags |= PPROF_HAS_FILENAMES | PPROF_HAS_LINE_NUMBERS | PPROF_HAS_INLINE_FRAMES;
-        }
-        pm->mapping_ids[i] = pprof_builder_add_mapping(
-            b, info->exec_start, info->exec_limit, info->exec_file_offset, p->modules[i].path,
-            info->build_id_hex[0] ? info->build_id_hex : NULL, flags);
-        if (!pm->mapping_ids[i])
-            return LTPROF_ERR_NOMEM;
-    }
-    *id = pm->mapping_ids[i];
-    return 0;
-}
-
-static uint64_t location_for(struct pprof_builder *b, struct proc_maps *pm, struct cv_process *p,
-                             uint64_t addr)
-{
-    struct sym_frame frames[MAX_LINES];
-    struct pprof_line lines[MAX_LINES];
-    struct sym_module *mod;
-    uint64_t mapping;
-    if (mapping_for(b, pm, p, addr, &mod, &mapping) != 0)
-        return 0;
-    size_t n = mod ? sym_lookup(p->sym, mod, addr, frames, MAX_LINES) : 0;
-    for (size_t i = 0; i < n; i++)
-        lines[i] = (struct pprof_line){frames[i].function, frames[i].system_name, frames[i].file,
-                                       frames[i].line};
-    return pprof_builder_add_location(b, mapping, addr, lines, n);
-}
-
 /* The location ids of a stack, leaf first (cached per stack and symbolizer session). */
 static int stack_locations(struct cv_state *st, struct cv_profile *pr, uint32_t stack,
                            const uint64_t **locs, uint32_t *n)
@@ -123,12 +69,18 @@ static int stack_locations(struct cv_state *st, struct cv_profile *pr, uint32_t 
     struct stack_locs *sl = CV_VEC_AT(&pr->stack_locs, struct stack_locs, stack - 1);
     if (sl->sym_epoch != p->sym_epoch + 1) {
         struct proc_maps *pm = CV_VEC_AT(&pr->procs, struct proc_maps, pi);
+        if (!pm->sp || pm->sym_epoch != p->sym_epoch) { /* a fresh session: fresh mappings */
+            sym_pprof_destroy(pm->sp);
+            pm->sym_epoch = p->sym_epoch;
+            if (!(pm->sp = sym_pprof_create(pr->b, p->sym)))
+                return LTPROF_ERR_NOMEM;
+        }
         uint64_t ids[CV_MAX_FRAMES];
         const uint64_t *pcs = cv_stack_pcs(&st->stacks, s);
         for (uint32_t i = 0; i < s->n; i++) {
             /* Callers' PCs are return addresses: step back into the call instruction. */
             uint64_t addr = i == 0 && s->exact_leaf ? pcs[i] : pcs[i] - 1;
-            if (!(ids[i] = location_for(pr->b, pm, p, addr)))
+            if (!(ids[i] = sym_pprof_location(pm->sp, addr)))
                 return LTPROF_ERR_NOMEM;
         }
         size_t off = cv_vec_append(&pr->loc_pool, ids, s->n);
@@ -254,7 +206,7 @@ void cv_profile_destroy(struct cv_profile *pr)
     }
     pprof_builder_destroy(pr->b);
     for (size_t i = 0; i < pr->procs.len; i++)
-        free(CV_VEC_AT(&pr->procs, struct proc_maps, i)->mapping_ids);
+        sym_pprof_destroy(CV_VEC_AT(&pr->procs, struct proc_maps, i)->sp);
     cv_vec_fini(&pr->procs);
     cv_vec_fini(&pr->stack_locs);
     cv_vec_fini(&pr->loc_pool);

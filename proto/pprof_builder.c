@@ -9,6 +9,7 @@
 #include "pprof_builder.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -944,4 +945,21 @@ int pprof_builder_write_file(struct pprof_builder *b, const char *path) {
     if (rc != LTPROF_OK)
         unlink(path);
     return rc;
+}
+
+void pprof_scale_heap_sample(uint64_t count, uint64_t bytes, uint64_t rate, int64_t *count_out,
+                             int64_t *bytes_out)
+{
+    if (count == 0 || bytes == 0) {
+        *count_out = *bytes_out = 0;
+        return;
+    }
+    if (rate <= 1) {
+        *count_out = (int64_t)count, *bytes_out = (int64_t)bytes;
+        return;
+    }
+    double avg = (double)bytes / (double)count;
+    double scale = 1.0 / (1.0 - exp(-avg / (double)rate));
+    *count_out = (int64_t)((double)count * scale);
+    *bytes_out = (int64_t)((double)bytes * scale);
 }

@@ -113,6 +113,13 @@ int pprof_builder_write(struct pprof_builder *b, pprof_write_fn write, void *ctx
 /* Convenience: writes the profile to `path` (created or truncated). 0 or negative status. */
 int pprof_builder_write_file(struct pprof_builder *b, const char *path);
 
+/* Go's unbiasing of a heap-profile record of `count` sampled allocations totalling `bytes`,
+ * sampled on average once per `rate` bytes (runtime/pprof scaleHeapSample): the record stands
+ * for 1 / (1 - e^(-avg/rate)) allocations of its average size. A record holds one block size,
+ * so the average is that size. rate <= 1: unchanged. */
+void pprof_scale_heap_sample(uint64_t count, uint64_t bytes, uint64_t rate, int64_t *count_out,
+                             int64_t *bytes_out);
+
 /* Frees the builder. Accepts NULL. */
 void pprof_builder_destroy(struct pprof_builder *b);
 

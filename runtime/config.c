@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -104,6 +105,25 @@ static void load_engine(const char *value, struct rt_config *cfg, FILE *warn)
         warn_bad(warn, "LTPROF_CPU_ENGINE", value, "auto, perf or timer", "auto");
 }
 
+/* An output file named at start-up: kept as an absolute path, so a later chdir() does not move
+ * it. */
+static void load_path(const char *name, const char *value, char *field, size_t size, FILE *warn)
+{
+    field[0] = '\0';
+    if (!value)
+        return;
+    char cwd[4096] = "";
+    if (value[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+        cwd[0] = '\0';
+    int n = value[0] == '/' ? snprintf(field, size, "%s", value)
+                            : snprintf(field, size, "%s/%s", cwd, value);
+    if (!value[0] || (value[0] != '/' && !cwd[0]) || n < 0 || (size_t)n >= size) {
+        field[0] = '\0';
+        warn_bad(warn, name, value, "a file path (up to 4095 bytes once made absolute)",
+                 "none: nothing is written");
+    }
+}
+
 static void load_log(const char *value, struct rt_config *cfg, FILE *warn)
 {
     if (!value)
@@ -143,4 +163,6 @@ void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn)
              HEAP_INTERVAL_MS_MAX, &cfg->heap_interval_ms, warn);
     load_u64("LTPROF_MEMPROFILE_RATE", getenv_fn("LTPROF_MEMPROFILE_RATE"), MEMPROFILE_RATE_MAX,
              &cfg->memprofile_rate, warn);
+    load_path("LTPROF_HEAPPROFILE", getenv_fn("LTPROF_HEAPPROFILE"), cfg->heap_profile,
+              sizeof(cfg->heap_profile), warn);
 }

@@ -24,6 +24,7 @@ struct rt_config {
     uint64_t syscall_ns;           /* LTPROF_SYSCALL_NS: blocking calls at least this long */
     uint32_t heap_interval_ms;     /* LTPROF_HEAP_INTERVAL_MS: heap counter rate, 0 = off */
     uint64_t memprofile_rate;      /* LTPROF_MEMPROFILE_RATE: mean bytes per sampled allocation */
+    char heap_profile[4096];       /* LTPROF_HEAPPROFILE: absolute path written at exit, or "" */
 };
 
 /* Signature of the environment lookup, so tests can pass their own. */
@@ -34,6 +35,18 @@ typedef const char *(*rt_getenv_fn)(const char *name);
  * default and writes one warning line to `warn` (stderr in the library). Never fails.
  */
 void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn);
+
+/* ---- in-process profiles (profiles.c, self_symbolizer.c) ---------------------------------- */
+
+/* Writes the heap profile to `heap_path` ("" = nothing; each "%p" becomes the pid), for
+ * LTPROF_HEAPPROFILE at exit; a failure is reported on stderr and leaves no file. */
+void rt_profiles_write_at_exit(const char *heap_path);
+
+/* A symbolizer session (symbolizer/sym.h) with this process's modules now, and the
+ * executable's module in *exe (NULL if unknown); NULL when out of memory. The caller destroys
+ * it. */
+struct sym_module;
+struct sym_session *rt_self_symbolizer(struct sym_module **exe);
 
 /* ---- logging (log.c) ----------------------------------------------------------------------- */
 

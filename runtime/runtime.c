@@ -41,6 +41,7 @@ static void print_stats(void)
 __attribute__((destructor)) static void announce_at_exit(void)
 {
     tr_emit_process_info();
+    rt_profiles_write_at_exit(runtime_config.heap_profile);
 }
 
 static const char *env_lookup(const char *name)

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -45,6 +46,7 @@ static _Atomic uint32_t rate_gen = 1;          /* bumped by every tr_allocs_conf
 struct live_block {
     uintptr_t addr; /* 0 = empty, 1 = removed */
     uint64_t size;
+    uint32_t bucket; /* alloc_buckets.c; UINT32_MAX = none */
 };
 
 static atomic_flag lock = ATOMIC_FLAG_INIT;
@@ -104,12 +106,23 @@ static struct live_block *table_find(uintptr_t addr)
     }
 }
 
+/* Counts the free of a live block in its bucket. */
+static void bucket_freed(const struct live_block *b)
+{
+    struct tr_alloc_bucket *k = tr_alloc_bucket_at(b->bucket);
+    if (k) {
+        k->free_n++;
+        k->free_bytes += b->size;
+    }
+}
+
 /* Adds (or replaces) a live block. 0, or -1 when the table cannot grow. */
-static int table_put(uintptr_t addr, uint64_t size)
+static int table_put(uintptr_t addr, uint64_t size, uint32_t bucket)
 {
     struct live_block *b = table_find(addr);
     if (b) { /* a block freed where we could not see it (see tr_alloc_freeing) */
-        b->size = size;
+        bucket_freed(b);
+        b->size = size, b->bucket = bucket;
         return 0;
     }
     /* Grow when live blocks fill a quarter; else rehash in place to drop removed slots. */
@@ -122,7 +135,7 @@ static int table_put(uintptr_t addr, uint64_t size)
     while (table[i].addr > 1)
         i = (i + 1) & (table_cap - 1);
     table_used += table[i].addr == 0;
-    table[i] = (struct live_block){addr, size};
+    table[i] = (struct live_block){addr, size, bucket};
     table_live++;
     _Atomic uint8_t *maybe = &tr_alloc_maybe[tr_alloc_slot((const void *)addr)];
     uint8_t n = atomic_load_explicit(maybe, memory_order_relaxed);
@@ -190,10 +203,20 @@ static int64_t next_distance(uint64_t rate)
     return d >= 9.0e18 ? INT64_MAX : (int64_t)d;
 }
 
-TR_TEXT __attribute__((noinline)) static void record_alloc(void *p, size_t size, uint64_t rate, const void *ret)
+/* Keeps a sampled block (in the live set, counted in its bucket) and records ltprof:alloc. */
+TR_TEXT __attribute__((noinline)) static void record_alloc(void *p, size_t size, uint64_t rate,
+                                                          const void *ret)
 {
+    uint64_t pcs[STACK_FRAMES];
+    size_t n = tr_stack_capture_caller(pcs, STACK_FRAMES);
     lock_take();
-    int put = table_put((uintptr_t)p, size);
+    uint32_t bucket = tr_alloc_bucket_for(pcs, n, size);
+    int put = table_put((uintptr_t)p, size, bucket);
+    struct tr_alloc_bucket *k = put == 0 ? tr_alloc_bucket_at(bucket) : NULL;
+    if (k) {
+        k->alloc_n++;
+        k->alloc_bytes += size;
+    }
     if (put == 0)
         stats.sampled++;
     else
@@ -201,9 +224,7 @@ TR_TEXT __attribute__((noinline)) static void record_alloc(void *p, size_t size,
     lock_drop();
     if (put == 0 && lttng_ust_tracepoint_enabled(ltprof, alloc) &&
         atomic_load_explicit(&tr_real_ready, memory_order_acquire) && !tr_called_by_lttng(ret)) {
-        uint64_t pcs[STACK_FRAMES];
         int token = tr_emit_enter();
-        size_t n = tr_stack_capture_caller(pcs, STACK_FRAMES);
         lttng_ust_tracepoint(ltprof, alloc, (uint32_t)tr_tid_self(), (uint64_t)(uintptr_t)p,
                              (uint64_t)size, rate, pcs, (uint16_t)n);
         tr_emit_leave(token);
@@ -247,6 +268,7 @@ TR_TEXT __attribute__((noinline)) void tr_alloc_freeing(void *p)
     uint64_t size = 0;
     if (b) {
         size = b->size;
+        bucket_freed(b);
         table_remove(b);
         stats.freed++;
     }
@@ -270,6 +292,46 @@ void tr_allocs_get_stats(struct tr_alloc_stats *out)
     out->live = table_live;
     lock_drop();
     tr_guard_leave();
+}
+
+int tr_allocs_snapshot(struct tr_alloc_snapshot *s)
+{
+    memset(s, 0, sizeof(*s));
+    tr_guard_enter(); /* our own copies are not sampled */
+    lock_take();
+    const struct tr_alloc_bucket *b;
+    const uint64_t *pcs;
+    size_t n = tr_alloc_buckets_view(&b, &pcs), n_pcs = 0;
+    for (size_t i = 0; i < n; i++)
+        if (b[i].pcs_offset + b[i].npcs > n_pcs)
+            n_pcs = b[i].pcs_offset + b[i].npcs;
+    s->buckets = n ? malloc(n * sizeof(*b)) : NULL;
+    s->pcs = malloc((n_pcs ? n_pcs : 1) * sizeof(*pcs));
+    int rc = (n && !s->buckets) || !s->pcs ? -1 : 0;
+    if (rc == 0) {
+        if (n)
+            memcpy(s->buckets, b, n * sizeof(*b));
+        if (n_pcs)
+            memcpy(s->pcs, pcs, n_pcs * sizeof(*pcs));
+        s->n_buckets = n;
+        tr_alloc_buckets_usage(&s->table_bytes, &s->overflow);
+        s->table_bytes += table_cap * sizeof(*table);
+    }
+    lock_drop();
+    tr_guard_leave();
+    s->rate = tr_allocs_rate();
+    if (rc != 0) {
+        tr_allocs_snapshot_free(s);
+        return LTPROF_ERR_NOMEM;
+    }
+    return 0;
+}
+
+void tr_allocs_snapshot_free(struct tr_alloc_snapshot *s)
+{
+    free(s->buckets);
+    free(s->pcs);
+    memset(s, 0, sizeof(*s));
 }
 
 /* Overridden by interpose/malloc.c; sanitized builds leave glibc's malloc alone. */

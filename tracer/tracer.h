@@ -123,6 +123,29 @@ struct tr_alloc_stats {
 };
 void tr_allocs_get_stats(struct tr_alloc_stats *stats);
 
+/* One bucket of the in-process heap profile: the sampled allocations of one stack and block
+ * size (raw counts; the profile writer unbiases them). */
+struct tr_alloc_bucket {
+    uint64_t hash, size;
+    uint64_t alloc_n, alloc_bytes; /* sampled allocations */
+    uint64_t free_n, free_bytes;   /* ... of which freed */
+    size_t pcs_offset;             /* the stack: npcs return addresses, leaf first */
+    uint32_t npcs;
+};
+
+/* A copy of the buckets, taken at once (malloc'ed; free with tr_allocs_snapshot_free). */
+struct tr_alloc_snapshot {
+    struct tr_alloc_bucket *buckets; /* [0]: allocations whose stack did not fit */
+    size_t n_buckets;
+    uint64_t *pcs;
+    uint64_t rate;        /* the sampling rate now */
+    uint64_t table_bytes; /* memory of the always-on table (live set and buckets) */
+    uint64_t overflow;    /* allocations counted in bucket 0 */
+};
+/* 0, or LTPROF_ERR_NOMEM. */
+int tr_allocs_snapshot(struct tr_alloc_snapshot *s);
+void tr_allocs_snapshot_free(struct tr_alloc_snapshot *s);
+
 /* ---- events from normal context (waits.c, thread_events.c, stack_capture.c) ------------------ */
 
 /* ltprof's own code on a thread's stack: the interposers and the functions that record events

@@ -200,3 +200,66 @@ newer_go() {
     [ -x "$go" ] && echo "$go"
     return 0
 }
+
+# ---- heap profiles of tests/programs/heap_sites (test_heap.sh, test_heap_inprocess.sh) ------
+
+# heap_site_values RAW_LISTING FUNCTION: the sums "alloc_objects alloc_space inuse_objects
+# inuse_space" of the samples (`go tool pprof -raw`) whose leaf is FUNCTION.
+heap_site_values() {
+    awk -v fn="$2" '
+        /^Samples:/ { s = 1; next }
+        /^Locations/ { s = 0; l = 1; next }
+        /^Mappings/ { l = 0 }
+        s && $4 ~ /:$/ { n++; for (k = 1; k <= 4; k++) v[n, k] = $k + 0; leaf[n] = $5 }
+        l && $1 ~ /:$/ { sub(":", "", $1); name[$1] = $4 }
+        END { for (i = 1; i <= n; i++) if (name[leaf[i]] == fn) for (k = 1; k <= 4; k++) t[k] += v[i, k]
+              printf "%d %d %d %d\n", t[1], t[2], t[3], t[4] }' "$1"
+}
+
+# heap_truth NAME: a number from HEAP_TRUTH, the line heap_sites printed
+# ("keep_64=... keep_32=... keep_16=... churn=... objects=...").
+heap_truth() {
+    sed "s/.*$1=\([0-9]*\).*/\1/" <<<"$HEAP_TRUTH"
+}
+
+# check_heap_exact PROFILE TAG: a heap profile of heap_sites at rate 1: each site's bytes and
+# objects in use exactly the truth, nothing of churn in use, churn's allocated bytes at least
+# what it allocated.
+check_heap_exact() {
+    local prof=$1 tag=$2 raw="$IT_TMP/$2.raw" objects=0 site n bytes churn_alloc churn_inuse
+    pprof_text go "$raw" -raw "$prof"
+    grep -q '^alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes' "$raw" ||
+        soft_fail "$prof does not have Go's four sample types ($tag)"
+    grep -q '^Period: 1$' "$raw" || soft_fail "rate 1 is not period 1 ($tag)"
+    for site in keep_64 keep_32 keep_16; do
+        read -r _ _ n bytes <<<"$(heap_site_values "$raw" "$site")"
+        echo "$site: $bytes bytes in $n objects in use (truth $(heap_truth "$site") bytes)"
+        [ "$bytes" = "$(heap_truth "$site")" ] ||
+            soft_fail "$site: $bytes bytes in use, want $(heap_truth "$site") ($tag)"
+        objects=$((objects + n))
+    done
+    [ "$objects" = "$(heap_truth objects)" ] ||
+        soft_fail "the sites keep $objects objects in the profile, $(heap_truth objects) in truth ($tag)"
+    read -r _ churn_alloc _ churn_inuse <<<"$(heap_site_values "$raw" churn)"
+    echo "churn: $churn_alloc bytes allocated, $churn_inuse in use" \
+         "(truth: $(heap_truth churn) allocated, 0 kept)"
+    [ "$churn_inuse" = 0 ] || soft_fail "churn: $churn_inuse bytes in use, want 0 ($tag)"
+    [ "$churn_alloc" -ge "$(heap_truth churn)" ] ||
+        soft_fail "churn: $churn_alloc bytes allocated, fewer than $(heap_truth churn) ($tag)"
+}
+
+# check_heap_within PROFILE TAG RATE: a heap profile of heap_sites sampled at RATE: the period
+# is RATE and each site's bytes in use are within 10 % of the truth.
+check_heap_within() {
+    local prof=$1 tag=$2 rate=$3 raw="$IT_TMP/$2.raw" site bytes want
+    pprof_text go "$raw" -raw "$prof"
+    grep -q "^Period: $rate\$" "$raw" || soft_fail "rate $rate is not the period ($tag)"
+    for site in keep_64 keep_32 keep_16; do
+        read -r _ _ _ bytes <<<"$(heap_site_values "$raw" "$site")"
+        want=$(heap_truth "$site")
+        awk -v b="$bytes" -v w="$want" -v s="$site" 'BEGIN {
+            printf "%s: %d bytes in use, truth %d (%+.2f %%)\n", s, b, w, (b - w) * 100 / w
+            e = b - w; if (e < 0) e = -e; exit !(e <= 0.1 * w) }' ||
+            soft_fail "$site: $bytes bytes in use, not within 10 % of $want ($tag)"
+    done
+}

@@ -18,59 +18,19 @@ prog=$LTPROF_PROGRAMS/heap_sites
 require_built
 ensure_sessiond
 
-# site_values RAW_LISTING FUNCTION: the sums "alloc_objects alloc_space inuse_objects
-# inuse_space" of the samples whose leaf is FUNCTION.
-site_values() {
-    awk -v fn="$2" '
-        /^Samples:/ { s = 1; next }
-        /^Locations/ { s = 0; l = 1; next }
-        /^Mappings/ { l = 0 }
-        s && $4 ~ /:$/ { n++; for (k = 1; k <= 4; k++) v[n, k] = $k + 0; leaf[n] = $5 }
-        l && $1 ~ /:$/ { sub(":", "", $1); name[$1] = $4 }
-        END { for (i = 1; i <= n; i++) if (name[leaf[i]] == fn) for (k = 1; k <= 4; k++) t[k] += v[i, k]
-              printf "%d %d %d %d\n", t[1], t[2], t[3], t[4] }' "$1"
-}
-
-# record RATE TAG: records heap_sites at LTPROF_MEMPROFILE_RATE=RATE into $IT_TMP/TAG, sets TRUTH.
+# record RATE TAG: records heap_sites at LTPROF_MEMPROFILE_RATE=RATE into $IT_TMP/TAG; sets
+# HEAP_TRUTH.
 record() {
     LTPROF_MEMPROFILE_RATE=$1 ltprof_record "$IT_TMP/$2" "$prog" >"$IT_TMP/$2.out" 2>"$IT_TMP/$2.err"
     cat "$IT_TMP/$2.out"
-    TRUTH=$(grep -o 'keep_64=.*' "$IT_TMP/$2.out") || fail "the program printed no truth"
+    HEAP_TRUTH=$(grep -o 'keep_64=.*' "$IT_TMP/$2.out") || fail "the program printed no truth"
     require_file "$IT_TMP/$2/heap.pb.gz"
     require_file "$IT_TMP/$2/allocs.pb.gz"
 }
 
-truth_of() { # truth_of NAME: a number from TRUTH
-    sed "s/.*$1=\([0-9]*\).*/\1/" <<<"$TRUTH"
-}
-
-# check_exact TAG: the rate-1 assertions on $IT_TMP/TAG/heap.pb.gz.
-check_exact() {
-    local tag=$1 objects=0 site n bytes churn_alloc churn_inuse
-    pprof_text go "$IT_TMP/$tag.raw" -raw "$IT_TMP/$tag/heap.pb.gz"
-    grep -q '^alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes' \
-        "$IT_TMP/$tag.raw" || soft_fail "heap.pb.gz does not have Go's four sample types ($tag)"
-    grep -q '^Period: 1$' "$IT_TMP/$tag.raw" || soft_fail "rate 1 is not period 1 ($tag)"
-    for site in keep_64 keep_32 keep_16; do
-        read -r _ _ n bytes <<<"$(site_values "$IT_TMP/$tag.raw" "$site")"
-        echo "$site: $bytes bytes in $n objects in use (truth $(truth_of "$site") bytes)"
-        [ "$bytes" = "$(truth_of "$site")" ] ||
-            soft_fail "$site: $bytes bytes in use, want $(truth_of "$site") ($tag)"
-        objects=$((objects + n))
-    done
-    [ "$objects" = "$(truth_of objects)" ] ||
-        soft_fail "the sites keep $objects objects in the profile, $(truth_of objects) in truth ($tag)"
-    read -r _ churn_alloc _ churn_inuse <<<"$(site_values "$IT_TMP/$tag.raw" churn)"
-    echo "churn: $churn_alloc bytes allocated, $churn_inuse in use" \
-         "(truth: $(truth_of churn) allocated, 0 kept)"
-    [ "$churn_inuse" = 0 ] || soft_fail "churn: $churn_inuse bytes in use, want 0 ($tag)"
-    [ "$churn_alloc" -ge "$(truth_of churn)" ] ||
-        soft_fail "churn: $churn_alloc bytes allocated, fewer than $(truth_of churn) ($tag)"
-}
-
 step "every allocation (LTPROF_MEMPROFILE_RATE=1): the live set exactly"
 record 1 exact
-check_exact exact
+check_heap_exact "$IT_TMP/exact/heap.pb.gz" exact
 
 step "jemalloc preloaded after libltprof.so: still exact"
 jemalloc=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -n 1 || true)
@@ -78,27 +38,18 @@ jemalloc=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -n 1 || true)
 LD_PRELOAD=$jemalloc MALLOC_CONF=stats_print:true record 1 jemalloc
 grep -q 'jemalloc statistics' "$IT_TMP/jemalloc.err" ||
     soft_fail "jemalloc did not serve the program (no statistics at exit)"
-check_exact jemalloc
+check_heap_exact "$IT_TMP/jemalloc/heap.pb.gz" jemalloc
 
 step "sampled at 16 KiB: each site within 10 % of the truth"
 record 16384 sampled
-pprof_text go "$IT_TMP/sampled.raw" -raw "$IT_TMP/sampled/heap.pb.gz"
-grep -q '^Period: 16384$' "$IT_TMP/sampled.raw" || soft_fail "rate 16384 is not the period"
-for site in keep_64 keep_32 keep_16; do
-    read -r _ _ _ bytes <<<"$(site_values "$IT_TMP/sampled.raw" "$site")"
-    want=$(truth_of "$site")
-    awk -v b="$bytes" -v w="$want" -v s="$site" 'BEGIN {
-        printf "%s: %d bytes in use, truth %d (%+.2f %%)\n", s, b, w, (b - w) * 100 / w
-        e = b - w; if (e < 0) e = -e; exit !(e <= 0.1 * w) }' ||
-        soft_fail "$site: $bytes bytes in use, not within 10 % of $want"
-done
+check_heap_within "$IT_TMP/sampled/heap.pb.gz" sampled 16384
 
 step "the default rate (512 KiB, like Go)"
 record "" default
 pprof_text go "$IT_TMP/default.raw" -raw "$IT_TMP/default/heap.pb.gz"
 grep -q '^Period: 524288$' "$IT_TMP/default.raw" || soft_fail "the default rate is not period 524288"
 for site in keep_64 keep_32 keep_16 churn; do
-    read -r n _ _ _ <<<"$(site_values "$IT_TMP/default.raw" "$site")"
+    read -r n _ _ _ <<<"$(heap_site_values "$IT_TMP/default.raw" "$site")"
     [ "$n" -gt 0 ] || soft_fail "$site: no sampled allocation at the default rate"
 done
 

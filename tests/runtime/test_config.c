@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -26,7 +27,7 @@ static const char *fake_getenv(const char *name)
 /* Loads the config from `env` (NULL-terminated) and returns the warnings written. */
 static char *load(struct rt_config *cfg, const char **env)
 {
-    static char buf[4096];
+    static char buf[16384];
     memset(fake_env, 0, sizeof(fake_env));
     for (size_t i = 0; env[i]; i++)
         fake_env[i] = env[i];
@@ -98,6 +99,34 @@ static void config_bad_values_warn_once_and_keep_defaults(void)
     }
 }
 
+/* LTPROF_MEMPROFILE_RATE and LTPROF_HEAPPROFILE: the path is made absolute at load. */
+static void config_heap_profile(void)
+{
+    struct rt_config cfg;
+    const char *none[] = {NULL};
+    load(&cfg, none);
+    CHECK(cfg.memprofile_rate == 524288 && cfg.heap_profile[0] == '\0');
+    const char *abs[] = {"LTPROF_HEAPPROFILE=/tmp/h-%p.pb.gz", "LTPROF_MEMPROFILE_RATE=1", NULL};
+    CHECK(load(&cfg, abs)[0] == '\0');
+    CHECK(strcmp(cfg.heap_profile, "/tmp/h-%p.pb.gz") == 0 && cfg.memprofile_rate == 1);
+    const char *rel[] = {"LTPROF_HEAPPROFILE=out/h.pb.gz", NULL};
+    CHECK(load(&cfg, rel)[0] == '\0');
+    char want[4200], cwd[4096];
+    CHECK(getcwd(cwd, sizeof(cwd)));
+    snprintf(want, sizeof(want), "%s/out/h.pb.gz", cwd);
+    CHECK(strcmp(cfg.heap_profile, want) == 0);
+    static char longpath[5000];
+    memset(longpath, 'a', sizeof(longpath) - 1);
+    memcpy(longpath, "LTPROF_HEAPPROFILE=/", 20);
+    const char *bad[][1] = {{"LTPROF_HEAPPROFILE="}, {longpath}, {"LTPROF_MEMPROFILE_RATE=-1"}};
+    for (size_t i = 0; i < 3; i++) {
+        const char *env[] = {bad[i][0], NULL};
+        char *w = load(&cfg, env);
+        CHECK(count_lines(w) == 1 && strstr(w, "warning"));
+        CHECK(cfg.heap_profile[0] == '\0' && cfg.memprofile_rate == 524288);
+    }
+}
+
 static void log_level_parse(void)
 {
     CHECK(rt_log_level_parse("off") == RT_LOG_OFF);
@@ -119,6 +148,7 @@ int main(int argc, char **argv)
         {"config_defaults", config_defaults},
         {"config_valid_values", config_valid_values},
         {"config_bad_values_warn_once_and_keep_defaults", config_bad_values_warn_once_and_keep_defaults},
+        {"config_heap_profile", config_heap_profile},
         {"log_level_parse", log_level_parse},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
