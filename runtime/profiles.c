@@ -3,7 +3,7 @@
  * In-process profiles (ltprof_profile_write in ltprof/ltprof.h), from the tracer's always-on
  * tables, written with the shared pprof builder and symbolized in-process through the shared
  * symbolizer (self_symbolizer.c, symbolizer/sym_pprof.h): for now heap and allocs, from the
- * sampled allocations (tracer/alloc_buckets.c), with Go's sample types and unbiasing. The
+ * sampled allocations (tracer/stack_buckets.h), with Go's sample types and unbiasing. The
  * calling thread is inside ltprof's guard meanwhile, so the writer's own allocations (libdw's,
  * the builder's) are not sampled.
  */
@@ -44,18 +44,18 @@ static int fd_write(void *ctx, const void *data, size_t len)
 /* Most bytes in use first, then most allocated, as Go's tools show them; ties by size. */
 static int by_inuse_desc(const void *a, const void *b)
 {
-    const struct tr_alloc_bucket *x = a, *y = b;
-    uint64_t ix = x->alloc_bytes - x->free_bytes, iy = y->alloc_bytes - y->free_bytes;
+    const struct tr_bucket *x = a, *y = b;
+    uint64_t ix = x->v[1] - x->v[3], iy = y->v[1] - y->v[3];
     if (ix != iy)
         return ix > iy ? -1 : 1;
-    if (x->alloc_bytes != y->alloc_bytes)
-        return x->alloc_bytes > y->alloc_bytes ? -1 : 1;
-    return x->size < y->size ? -1 : x->size > y->size;
+    if (x->v[1] != y->v[1])
+        return x->v[1] > y->v[1] ? -1 : 1;
+    return x->key < y->key ? -1 : x->key > y->key;
 }
 
 /* The samples of one bucket, symbolized. 0 or a negative status. */
 static int add_bucket(struct pprof_builder *b, struct sym_pprof *sp,
-                      const struct tr_alloc_snapshot *snap, const struct tr_alloc_bucket *k)
+                      const struct tr_bucket_snapshot *snap, const struct tr_bucket *k)
 {
     uint64_t locs[MAX_FRAMES];
     size_t n = k->npcs < MAX_FRAMES ? k->npcs : MAX_FRAMES;
@@ -63,16 +63,16 @@ static int add_bucket(struct pprof_builder *b, struct sym_pprof *sp,
         if (!(locs[i] = sym_pprof_location(sp, snap->pcs[k->pcs_offset + i] - 1)))
             return LTPROF_ERR_NOMEM;
     int64_t values[4];
-    pprof_scale_heap_sample(k->alloc_n, k->alloc_bytes, snap->rate, &values[0], &values[1]);
-    pprof_scale_heap_sample(k->alloc_n - k->free_n, k->alloc_bytes - k->free_bytes, snap->rate,
-                            &values[2], &values[3]);
-    struct pprof_label bytes = {.key = "bytes", .num = (int64_t)k->size};
-    return pprof_builder_add_final_sample(b, locs, n, values, &bytes, k->size ? 1 : 0);
+    pprof_scale_heap_sample(k->v[0], k->v[1], snap->rate, &values[0], &values[1]);
+    pprof_scale_heap_sample(k->v[0] - k->v[2], k->v[1] - k->v[3], snap->rate, &values[2],
+                            &values[3]);
+    struct pprof_label bytes = {.key = "bytes", .num = (int64_t)k->key};
+    return pprof_builder_add_final_sample(b, locs, n, values, &bytes, k->key ? 1 : 0);
 }
 
 static int write_heap(const char *name, int fd)
 {
-    struct tr_alloc_snapshot snap;
+    struct tr_bucket_snapshot snap;
     if (tr_allocs_snapshot(&snap) != 0)
         return LTPROF_ERR_NOMEM;
     /* Go writes the period of the current rate; 0 (off) would make pprof divide by zero. */
@@ -96,14 +96,14 @@ static int write_heap(const char *name, int fd)
     if (rc == 0 && snap.n_buckets > 1)
         qsort(snap.buckets + 1, snap.n_buckets - 1, sizeof(*snap.buckets), by_inuse_desc);
     for (size_t i = 0; rc == 0 && i < snap.n_buckets; i++)
-        if (snap.buckets[i].alloc_n)
+        if (snap.buckets[i].v[0])
             rc = add_bucket(b, sp, &snap, &snap.buckets[i]);
     if (rc == 0 && pprof_builder_write(b, fd_write, &fd) != 0)
         rc = LTPROF_ERR_IO;
     sym_pprof_destroy(sp);
     sym_session_destroy(sym);
     pprof_builder_destroy(b);
-    tr_allocs_snapshot_free(&snap);
+    tr_bucket_snapshot_free(&snap);
     return rc;
 }
 

@@ -23,6 +23,7 @@
 #include "interpose/real.h"
 #include "ltprof_tp.h"
 #include "sampler-internal.h"
+#include "stack_buckets.h"
 #include "tracer.h"
 
 #define STACK_FRAMES 64
@@ -46,13 +47,14 @@ static _Atomic uint32_t rate_gen = 1;          /* bumped by every tr_allocs_conf
 struct live_block {
     uintptr_t addr; /* 0 = empty, 1 = removed */
     uint64_t size;
-    uint32_t bucket; /* alloc_buckets.c; UINT32_MAX = none */
+    uint32_t bucket; /* in `buckets` (stack_buckets.h); UINT32_MAX = none */
 };
 
 static atomic_flag lock = ATOMIC_FLAG_INIT;
 static struct live_block *table;
 static size_t table_cap, table_used, table_live; /* used counts removed slots too */
 static struct tr_alloc_stats stats;
+static struct tr_buckets buckets = TR_BUCKETS_INIT; /* per stack and block size, for profiles */
 
 static void lock_take(void)
 {
@@ -109,10 +111,10 @@ static struct live_block *table_find(uintptr_t addr)
 /* Counts the free of a live block in its bucket. */
 static void bucket_freed(const struct live_block *b)
 {
-    struct tr_alloc_bucket *k = tr_alloc_bucket_at(b->bucket);
+    struct tr_bucket *k = tr_buckets_at(&buckets, b->bucket);
     if (k) {
-        k->free_n++;
-        k->free_bytes += b->size;
+        k->v[2]++;
+        k->v[3] += b->size;
     }
 }
 
@@ -210,12 +212,12 @@ TR_TEXT __attribute__((noinline)) static void record_alloc(void *p, size_t size,
     uint64_t pcs[STACK_FRAMES];
     size_t n = tr_stack_capture_caller(pcs, STACK_FRAMES);
     lock_take();
-    uint32_t bucket = tr_alloc_bucket_for(pcs, n, size);
+    uint32_t bucket = tr_buckets_for(&buckets, pcs, n, size);
     int put = table_put((uintptr_t)p, size, bucket);
-    struct tr_alloc_bucket *k = put == 0 ? tr_alloc_bucket_at(bucket) : NULL;
+    struct tr_bucket *k = put == 0 ? tr_buckets_at(&buckets, bucket) : NULL;
     if (k) {
-        k->alloc_n++;
-        k->alloc_bytes += size;
+        k->v[0]++;
+        k->v[1] += size;
     }
     if (put == 0)
         stats.sampled++;
@@ -294,44 +296,16 @@ void tr_allocs_get_stats(struct tr_alloc_stats *out)
     tr_guard_leave();
 }
 
-int tr_allocs_snapshot(struct tr_alloc_snapshot *s)
+int tr_allocs_snapshot(struct tr_bucket_snapshot *s)
 {
-    memset(s, 0, sizeof(*s));
     tr_guard_enter(); /* our own copies are not sampled */
     lock_take();
-    const struct tr_alloc_bucket *b;
-    const uint64_t *pcs;
-    size_t n = tr_alloc_buckets_view(&b, &pcs), n_pcs = 0;
-    for (size_t i = 0; i < n; i++)
-        if (b[i].pcs_offset + b[i].npcs > n_pcs)
-            n_pcs = b[i].pcs_offset + b[i].npcs;
-    s->buckets = n ? malloc(n * sizeof(*b)) : NULL;
-    s->pcs = malloc((n_pcs ? n_pcs : 1) * sizeof(*pcs));
-    int rc = (n && !s->buckets) || !s->pcs ? -1 : 0;
-    if (rc == 0) {
-        if (n)
-            memcpy(s->buckets, b, n * sizeof(*b));
-        if (n_pcs)
-            memcpy(s->pcs, pcs, n_pcs * sizeof(*pcs));
-        s->n_buckets = n;
-        tr_alloc_buckets_usage(&s->table_bytes, &s->overflow);
-        s->table_bytes += table_cap * sizeof(*table);
-    }
+    int rc = tr_buckets_copy(&buckets, s);
+    s->table_bytes += table_cap * sizeof(*table);
     lock_drop();
     tr_guard_leave();
     s->rate = tr_allocs_rate();
-    if (rc != 0) {
-        tr_allocs_snapshot_free(s);
-        return LTPROF_ERR_NOMEM;
-    }
-    return 0;
-}
-
-void tr_allocs_snapshot_free(struct tr_alloc_snapshot *s)
-{
-    free(s->buckets);
-    free(s->pcs);
-    memset(s, 0, sizeof(*s));
+    return rc == 0 ? 0 : LTPROF_ERR_NOMEM;
 }
 
 /* Overridden by interpose/malloc.c; sanitized builds leave glibc's malloc alone. */

@@ -53,18 +53,6 @@ static inline int tr_alloc_maybe_sampled(const void *p)
  * records it. Keeps errno. */
 void tr_alloc_sampled(void *p, size_t size, const void *ret);
 
-/* ---- the buckets of the in-process profiles (alloc_buckets.c; all under allocs.c's lock) ---- */
-
-/* The bucket of (stack, size), created if new; 0 (the overflow bucket, empty stack) when the
- * table is full; UINT32_MAX when not even that could be made. */
-uint32_t tr_alloc_bucket_for(const uint64_t *pcs, size_t n, uint64_t size);
-/* The bucket `id`, or NULL. Valid until the next tr_alloc_bucket_for. */
-struct tr_alloc_bucket *tr_alloc_bucket_at(uint32_t id);
-/* All buckets and the frame pool their pcs_offset index. Returns the number of buckets. */
-size_t tr_alloc_buckets_view(const struct tr_alloc_bucket **buckets, const uint64_t **pcs);
-/* Bytes mapped for the table, and allocations whose stack did not fit. */
-void tr_alloc_buckets_usage(uint64_t *bytes, uint64_t *overflow);
-
 /* The block at p is about to be freed (or moved by realloc): if it was sampled, it leaves the
  * live set and ltprof:free is recorded. Call before the real free. Keeps errno. */
 void tr_alloc_freeing(void *p);

@@ -123,28 +123,30 @@ struct tr_alloc_stats {
 };
 void tr_allocs_get_stats(struct tr_alloc_stats *stats);
 
-/* One bucket of the in-process heap profile: the sampled allocations of one stack and block
- * size (raw counts; the profile writer unbiases them). */
-struct tr_alloc_bucket {
-    uint64_t hash, size;
-    uint64_t alloc_n, alloc_bytes; /* sampled allocations */
-    uint64_t free_n, free_bytes;   /* ... of which freed */
-    size_t pcs_offset;             /* the stack: npcs return addresses, leaf first */
+/* One bucket of an always-on table (stack_buckets.h): the events of one stack and key.
+ * Allocations: key = block size, v = {allocations, bytes, frees, bytes freed}, raw sampled
+ * counts. Contention: key 0, v = {count, delay in ns} (see tr_contention_snapshot). */
+struct tr_bucket {
+    uint64_t hash, key;
+    uint64_t v[4];
+    size_t pcs_offset; /* the stack: npcs return addresses, leaf first, in the frame pool */
     uint32_t npcs;
 };
 
-/* A copy of the buckets, taken at once (malloc'ed; free with tr_allocs_snapshot_free). */
-struct tr_alloc_snapshot {
-    struct tr_alloc_bucket *buckets; /* [0]: allocations whose stack did not fit */
+/* A copy of a table, taken at once (malloc'ed; free with tr_bucket_snapshot_free). */
+struct tr_bucket_snapshot {
+    struct tr_bucket *buckets; /* [0]: events whose stack did not fit */
     size_t n_buckets;
-    uint64_t *pcs;
-    uint64_t rate;        /* the sampling rate now */
-    uint64_t table_bytes; /* memory of the always-on table (live set and buckets) */
-    uint64_t overflow;    /* allocations counted in bucket 0 */
+    uint64_t *pcs;        /* the frame pool */
+    uint64_t rate;        /* the sampling rate now (LTPROF_MEMPROFILE_RATE, ...) */
+    uint64_t table_bytes; /* memory of the always-on table */
+    uint64_t overflow;    /* events counted in bucket 0 */
 };
-/* 0, or LTPROF_ERR_NOMEM. */
-int tr_allocs_snapshot(struct tr_alloc_snapshot *s);
-void tr_allocs_snapshot_free(struct tr_alloc_snapshot *s);
+void tr_bucket_snapshot_free(struct tr_bucket_snapshot *s);
+
+/* The sampled allocations (with the live set's memory in table_bytes). 0, or
+ * LTPROF_ERR_NOMEM. */
+int tr_allocs_snapshot(struct tr_bucket_snapshot *s);
 
 /* ---- events from normal context (waits.c, thread_events.c, stack_capture.c) ------------------ */
 
