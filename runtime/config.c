@@ -20,6 +20,8 @@
 #define HEAP_INTERVAL_MS_MAX 60000
 #define MEMPROFILE_RATE_DEFAULT 524288 /* Go's runtime.MemProfileRate */
 #define MEMPROFILE_RATE_MAX (1ull << 40)
+#define MUTEX_FRACTION_MAX (1ull << 31)
+#define BLOCK_RATE_MAX (1ull << 62) /* ns */
 
 static void warn_bad(FILE *warn, const char *name, const char *value, const char *expected,
                      const char *fallback)
@@ -165,4 +167,14 @@ void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn)
              &cfg->memprofile_rate, warn);
     load_path("LTPROF_HEAPPROFILE", getenv_fn("LTPROF_HEAPPROFILE"), cfg->heap_profile,
               sizeof(cfg->heap_profile), warn);
+    load_path("LTPROF_MUTEXPROFILE", getenv_fn("LTPROF_MUTEXPROFILE"), cfg->mutex_profile,
+              sizeof(cfg->mutex_profile), warn);
+    load_path("LTPROF_BLOCKPROFILE", getenv_fn("LTPROF_BLOCKPROFILE"), cfg->block_profile,
+              sizeof(cfg->block_profile), warn);
+    cfg->mutex_fraction = cfg->mutex_profile[0] ? 1 : 0;
+    cfg->block_rate = cfg->block_profile[0] ? 1 : 0;
+    load_u64("LTPROF_MUTEX_FRACTION", getenv_fn("LTPROF_MUTEX_FRACTION"), MUTEX_FRACTION_MAX,
+             &cfg->mutex_fraction, warn);
+    load_u64("LTPROF_BLOCK_RATE", getenv_fn("LTPROF_BLOCK_RATE"), BLOCK_RATE_MAX,
+             &cfg->block_rate, warn);
 }

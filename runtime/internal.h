@@ -24,7 +24,14 @@ struct rt_config {
     uint64_t syscall_ns;           /* LTPROF_SYSCALL_NS: blocking calls at least this long */
     uint32_t heap_interval_ms;     /* LTPROF_HEAP_INTERVAL_MS: heap counter rate, 0 = off */
     uint64_t memprofile_rate;      /* LTPROF_MEMPROFILE_RATE: mean bytes per sampled allocation */
-    char heap_profile[4096];       /* LTPROF_HEAPPROFILE: absolute path written at exit, or "" */
+    uint64_t mutex_fraction;       /* LTPROF_MUTEX_FRACTION: 1 in N contended lock waits, 0 = off */
+    uint64_t block_rate;           /* LTPROF_BLOCK_RATE: ns, Go's block profile rate, 0 = off */
+    /* Written at exit ("" = not), absolute paths where "%p" is the pid: LTPROF_HEAPPROFILE,
+     * LTPROF_MUTEXPROFILE, LTPROF_BLOCKPROFILE. Naming the mutex (block) file turns that
+     * table on at 1 unless its rate is given, as `go test -mutexprofile` does. */
+    char heap_profile[4096];
+    char mutex_profile[4096];
+    char block_profile[4096];
 };
 
 /* Signature of the environment lookup, so tests can pass their own. */
@@ -38,9 +45,9 @@ void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn);
 
 /* ---- in-process profiles (profiles.c, self_symbolizer.c) ---------------------------------- */
 
-/* Writes the heap profile to `heap_path` ("" = nothing; each "%p" becomes the pid), for
- * LTPROF_HEAPPROFILE at exit; a failure is reported on stderr and leaves no file. */
-void rt_profiles_write_at_exit(const char *heap_path);
+/* Writes the profiles the configuration names (LTPROF_HEAPPROFILE, ...) at exit; each "%p"
+ * becomes the pid. A failure is reported on stderr and leaves no file. */
+void rt_profiles_write_at_exit(const struct rt_config *cfg);
 
 /* A symbolizer session (symbolizer/sym.h) with this process's modules now, and the
  * executable's module in *exe (NULL if unknown); NULL when out of memory. The caller destroys

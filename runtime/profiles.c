@@ -2,8 +2,9 @@
 /*
  * In-process profiles (ltprof_profile_write in ltprof/ltprof.h), from the tracer's always-on
  * tables, written with the shared pprof builder and symbolized in-process through the shared
- * symbolizer (self_symbolizer.c, symbolizer/sym_pprof.h): for now heap and allocs, from the
- * sampled allocations (tracer/stack_buckets.h), with Go's sample types and unbiasing. The
+ * symbolizer (self_symbolizer.c, symbolizer/sym_pprof.h): heap and allocs from the sampled
+ * allocations, mutex and block from the sampled contended waits (tracer/stack_buckets.h), with
+ * Go's sample types and scaling. The
  * calling thread is inside ltprof's guard meanwhile, so the writer's own allocations (libdw's,
  * the builder's) are not sampled.
  */
@@ -107,22 +108,70 @@ static int write_heap(const char *name, int fd)
     return rc;
 }
 
+/* mutex or block: one sample per waiting stack, [contentions, delay ns]. */
+static int write_contention(const char *name, int fd)
+{
+    int block = strcmp(name, "block") == 0;
+    struct tr_bucket_snapshot snap;
+    if (tr_contention_snapshot(block, &snap) != 0)
+        return LTPROF_ERR_NOMEM;
+    struct pprof_builder *b = pprof_builder_create(pprof_kind_lookup(name), 1);
+    struct sym_module *exe;
+    struct sym_session *sym = rt_self_symbolizer(&exe);
+    struct sym_pprof *sp = b && sym ? sym_pprof_create(b, sym) : NULL;
+    int rc = sp && (!exe || sym_pprof_mapping(sp, exe)) ? 0 : LTPROF_ERR_NOMEM;
+    if (rc == 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        pprof_builder_set_time(b, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, 0);
+        char note[200];
+        snprintf(note, sizeof(note),
+                 "ltprof: %s table %llu bytes, %s %llu; %llu waits without a stack (table full)",
+                 name, (unsigned long long)snap.table_bytes, block ? "LTPROF_BLOCK_RATE" :
+                 "LTPROF_MUTEX_FRACTION", (unsigned long long)snap.rate,
+                 (unsigned long long)snap.overflow);
+        rc = pprof_builder_add_comment(b, note);
+    }
+    for (size_t i = 0; rc == 0 && i < snap.n_buckets; i++) {
+        const struct tr_bucket *k = &snap.buckets[i];
+        if (!k->v[0])
+            continue;
+        uint64_t locs[MAX_FRAMES];
+        size_t n = k->npcs < MAX_FRAMES ? k->npcs : MAX_FRAMES;
+        for (size_t j = 0; rc == 0 && j < n; j++)
+            if (!(locs[j] = sym_pprof_location(sp, snap.pcs[k->pcs_offset + j] - 1)))
+                rc = LTPROF_ERR_NOMEM;
+        uint64_t count = block ? k->v[0] / TR_BLOCK_COUNT_ONE : k->v[0];
+        int64_t values[2] = {(int64_t)(count ? count : 1), (int64_t)k->v[1]};
+        if (rc == 0)
+            rc = pprof_builder_add_final_sample(b, locs, n, values, NULL, 0);
+    }
+    if (rc == 0 && pprof_builder_write(b, fd_write, &fd) != 0)
+        rc = LTPROF_ERR_IO;
+    sym_pprof_destroy(sp);
+    sym_session_destroy(sym);
+    pprof_builder_destroy(b);
+    tr_bucket_snapshot_free(&snap);
+    return rc;
+}
+
 LTPROF_API int ltprof_profile_write(const char *name, int fd, int debug)
 {
     if (!name || fd < 0 || debug < 0 || debug > 2)
         return LTPROF_ERR_INVALID;
-    static const char *const later[] = {"mutex", "block", "threadcreate", "goroutine"};
+    static const char *const later[] = {"threadcreate", "goroutine"};
     int heap = strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0;
-    for (size_t i = 0; !heap && i < sizeof(later) / sizeof(later[0]); i++)
+    int contention = strcmp(name, "mutex") == 0 || strcmp(name, "block") == 0;
+    for (size_t i = 0; !heap && !contention && i < sizeof(later) / sizeof(later[0]); i++)
         if (strcmp(name, later[i]) == 0)
             return LTPROF_ERR_UNSUPPORTED; /* from recorded traces only, for now */
-    if (!heap)
+    if (!heap && !contention)
         return LTPROF_ERR_NOT_FOUND;
     if (debug != 0)
         return LTPROF_ERR_UNSUPPORTED; /* Go's text formats: not yet */
     tr_guard_enter();
     int saved_errno = errno;
-    int rc = write_heap(name, fd);
+    int rc = heap ? write_heap(name, fd) : write_contention(name, fd);
     errno = saved_errno;
     tr_guard_leave();
     return rc;
@@ -143,27 +192,33 @@ static bool expand_pid(const char *pattern, char *out, size_t size)
     return true;
 }
 
-void rt_profiles_write_at_exit(const char *pattern)
+static void write_at_exit(const char *name, const char *variable, const char *pattern)
 {
-    char heap_path[4200];
+    char path[4200];
     if (!pattern[0])
         return;
-    if (!expand_pid(pattern, heap_path, sizeof(heap_path))) {
-        fprintf(stderr, "ltprof: cannot write LTPROF_HEAPPROFILE=%s: path too long\n", pattern);
+    if (!expand_pid(pattern, path, sizeof(path))) {
+        fprintf(stderr, "ltprof: cannot write %s=%s: path too long\n", variable, pattern);
         return;
     }
-    int fd = open(heap_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        fprintf(stderr, "ltprof: cannot write LTPROF_HEAPPROFILE=%s: %s\n", heap_path,
-                strerror(errno));
+        fprintf(stderr, "ltprof: cannot write %s=%s: %s\n", variable, path, strerror(errno));
         return;
     }
-    int rc = ltprof_profile_write("heap", fd, 0);
+    int rc = ltprof_profile_write(name, fd, 0);
     if (close(fd) != 0 && rc == 0)
         rc = LTPROF_ERR_IO;
     if (rc != 0) {
-        fprintf(stderr, "ltprof: cannot write LTPROF_HEAPPROFILE=%s: %s\n", heap_path,
+        fprintf(stderr, "ltprof: cannot write %s=%s: %s\n", variable, path,
                 ltprof_status_string((enum ltprof_status)rc));
-        unlink(heap_path);
+        unlink(path);
     }
+}
+
+void rt_profiles_write_at_exit(const struct rt_config *cfg)
+{
+    write_at_exit("heap", "LTPROF_HEAPPROFILE", cfg->heap_profile);
+    write_at_exit("mutex", "LTPROF_MUTEXPROFILE", cfg->mutex_profile);
+    write_at_exit("block", "LTPROF_BLOCKPROFILE", cfg->block_profile);
 }

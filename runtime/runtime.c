@@ -41,7 +41,7 @@ static void print_stats(void)
 __attribute__((destructor)) static void announce_at_exit(void)
 {
     tr_emit_process_info();
-    rt_profiles_write_at_exit(runtime_config.heap_profile);
+    rt_profiles_write_at_exit(&runtime_config);
 }
 
 static const char *env_lookup(const char *name)
@@ -56,6 +56,7 @@ __attribute__((constructor)) static void rt_start(void)
     rt_config_load(&runtime_config, env_lookup, stderr);
     rt_log_set_level(runtime_config.log_level);
     tr_allocs_configure(runtime_config.memprofile_rate);
+    tr_contention_configure(runtime_config.mutex_fraction, runtime_config.block_rate);
     char first_malloc[256];
     if (runtime_config.memprofile_rate && tr_allocs_interposed(first_malloc, sizeof(first_malloc)) != 1)
         RT_LOG(RT_LOG_WARN, "runtime",

@@ -148,6 +148,21 @@ void tr_bucket_snapshot_free(struct tr_bucket_snapshot *s);
  * LTPROF_ERR_NOMEM. */
 int tr_allocs_snapshot(struct tr_bucket_snapshot *s);
 
+/* ---- contended waits for the in-process mutex and block profiles (contention.c) ----------- */
+
+/* LTPROF_MUTEX_FRACTION (Go's SetMutexProfileFraction: 1 in `fraction` contended lock waits
+ * kept, 0 = none) and LTPROF_BLOCK_RATE (Go's SetBlockProfileRate, in ns: 1 = every wait on
+ * synchronisation, 0 = none). Safe to call at any time. */
+void tr_contention_configure(uint64_t fraction, uint64_t rate_ns);
+uint64_t tr_mutex_fraction(void);
+uint64_t tr_block_rate(void);
+/* Block counts are fixed-point: this much is one wait. */
+#define TR_BLOCK_COUNT_ONE 65536u
+/* The mutex (which = 0: v = {contentions, delay ns}, already scaled by the fraction) or block
+ * (which = 1: v = {contentions x TR_BLOCK_COUNT_ONE, delay ns}) table; rate = the fraction or
+ * the rate now. 0, or LTPROF_ERR_NOMEM. */
+int tr_contention_snapshot(int which, struct tr_bucket_snapshot *s);
+
 /* ---- events from normal context (waits.c, thread_events.c, stack_capture.c) ------------------ */
 
 /* ltprof's own code on a thread's stack: the interposers and the functions that record events

@@ -8,7 +8,9 @@
 #ifndef LTPROF_TRACER_WAITS_H
 #define LTPROF_TRACER_WAITS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "guard.h"
 #include "ltprof_tp.h"
@@ -74,5 +76,25 @@ void tr_heap_tick(void);
 const char *tr_heap_source(void);
 
 uint64_t tr_syscall_threshold_ns(void);
+
+static inline uint64_t tr_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the in-process mutex and block tables (contention.c) ---- */
+
+/* Non-zero when LTPROF_MUTEX_FRACTION or LTPROF_BLOCK_RATE asks for them. */
+extern _Atomic int tr_contention_enabled __attribute__((visibility("hidden")));
+static inline int tr_contention_on(void)
+{
+    return atomic_load_explicit(&tr_contention_enabled, memory_order_relaxed) &&
+           !tr_guard_active();
+}
+/* A contended wait of `kind` (a wait_begin kind) lasted `ns`, at the stack `pcs` (n frames;
+ * NULL: the caller's, taken here when the wait is kept). Sampled as Go samples. */
+void tr_contention_record(const char *kind, uint64_t ns, const uint64_t *pcs, size_t n);
 
 #endif

@@ -64,7 +64,9 @@ int main(int argc, char **argv)
     int null_fd = open("/dev/null", O_WRONLY);
     expect("unknown_name", ltprof_profile_write("nosuch", null_fd, 0), LTPROF_ERR_NOT_FOUND);
     expect("null_name", ltprof_profile_write(NULL, null_fd, 0), LTPROF_ERR_INVALID);
-    expect("mutex", ltprof_profile_write("mutex", null_fd, 0), LTPROF_ERR_UNSUPPORTED);
+    expect("mutex", ltprof_profile_write("mutex", null_fd, 0), LTPROF_OK);
+    expect("threadcreate", ltprof_profile_write("threadcreate", null_fd, 0),
+           LTPROF_ERR_UNSUPPORTED);
     expect("debug_1", ltprof_profile_write("heap", null_fd, 1), LTPROF_ERR_UNSUPPORTED);
     expect("debug_7", ltprof_profile_write("heap", null_fd, 7), LTPROF_ERR_INVALID);
     expect("negative_fd", ltprof_profile_write("heap", -1, 0), LTPROF_ERR_INVALID);

@@ -127,6 +127,27 @@ static void config_heap_profile(void)
     }
 }
 
+/* LTPROF_MUTEXPROFILE / LTPROF_BLOCKPROFILE turn their table on at 1 unless the rate is given. */
+static void config_contention_profiles(void)
+{
+    struct rt_config cfg;
+    const char *none[] = {NULL};
+    load(&cfg, none);
+    CHECK(cfg.mutex_fraction == 0 && cfg.block_rate == 0 && !cfg.mutex_profile[0]);
+    const char *files[] = {"LTPROF_MUTEXPROFILE=/tmp/m", "LTPROF_BLOCKPROFILE=/tmp/b", NULL};
+    CHECK(load(&cfg, files)[0] == '\0');
+    CHECK(cfg.mutex_fraction == 1 && cfg.block_rate == 1);
+    CHECK(strcmp(cfg.mutex_profile, "/tmp/m") == 0 && strcmp(cfg.block_profile, "/tmp/b") == 0);
+    const char *rates[] = {"LTPROF_MUTEXPROFILE=/tmp/m", "LTPROF_MUTEX_FRACTION=5",
+                           "LTPROF_BLOCK_RATE=10000", NULL};
+    CHECK(load(&cfg, rates)[0] == '\0');
+    CHECK(cfg.mutex_fraction == 5 && cfg.block_rate == 10000 && !cfg.block_profile[0]);
+    const char *bad[] = {"LTPROF_BLOCKPROFILE=/tmp/b", "LTPROF_BLOCK_RATE=soon", NULL};
+    char *w = load(&cfg, bad);
+    CHECK(count_lines(w) == 1 && strstr(w, "LTPROF_BLOCK_RATE") && strstr(w, "using 1"));
+    CHECK(cfg.block_rate == 1);
+}
+
 static void log_level_parse(void)
 {
     CHECK(rt_log_level_parse("off") == RT_LOG_OFF);
@@ -149,6 +170,7 @@ int main(int argc, char **argv)
         {"config_valid_values", config_valid_values},
         {"config_bad_values_warn_once_and_keep_defaults", config_bad_values_warn_once_and_keep_defaults},
         {"config_heap_profile", config_heap_profile},
+        {"config_contention_profiles", config_contention_profiles},
         {"log_level_parse", log_level_parse},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

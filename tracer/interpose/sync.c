@@ -56,29 +56,43 @@ static inline int sem_has_waiters(sem_t *s)
  * itself (its own mutexes: tracing inside them deadlocks). `ret` is the wrapper's return
  * address. */
 #define RECORDING(ret) (tr_waits_on() && !tr_called_by_lttng(ret))
+/* Whether this call may go into the in-process mutex and block tables (contention.c). */
+#define WATCHING(ret) (tr_contention_on() && !tr_called_by_lttng(ret))
 
-/* Runs `call` as a recorded wait on `addr` when recording, else plainly. `retry` is a try
- * variant of the call, tried once more after the stack is taken (EBUSY: still busy), or
- * NO_RETRY. In a wrapper only (WAIT), or with the wrapper's return address (WAIT_FROM). */
+/* Runs `call` as a recorded wait on `addr` when recording, else plainly; either way timed for
+ * the in-process tables when they are on. `retry` is a try variant of the call, tried once
+ * more after the stack is taken (EBUSY: still busy), or NO_RETRY. In a wrapper only (WAIT), or
+ * with the wrapper's return address (WAIT_FROM). */
 #define NO_RETRY EBUSY
 #define WAIT(kind, addr, target, call) \
     WAIT_FROM(__builtin_return_address(0), kind, addr, target, NO_RETRY, call)
 #define WAIT_FROM(ret, kind, addr, target, retry, call)                                           \
     do {                                                                                          \
         if (!RECORDING(ret)) {                                                                    \
+            int watch_ = WATCHING(ret);                                                           \
+            uint64_t t0_ = watch_ ? tr_now_ns() : 0;                                              \
             int rc_ = call;                                                                       \
+            if (watch_)                                                                           \
+                tr_contention_record(kind, tr_now_ns() - t0_, NULL, 0);                           \
             if (RECORDING(ret)) /* a session began during the wait: its end is news */            \
                 tr_wait_end_unseen(kind, addr, rc_);                                              \
             return rc_;                                                                           \
         }                                                                                         \
+        int watch_ = WATCHING(ret);                                                               \
+        uint64_t t0_ = watch_ ? tr_now_ns() : 0;                                                  \
         struct tr_wait w_;                                                                        \
         tr_wait_prepare(&w_);                                                                     \
         int again_ = retry;                                                                       \
-        if (again_ != EBUSY)                                                                      \
-            return again_; /* free by now: too short a wait to record */                          \
+        if (again_ != EBUSY) { /* free by now: too short a wait to record in the trace */         \
+            if (watch_)                                                                           \
+                tr_contention_record(kind, tr_now_ns() - t0_, w_.pcs, w_.npcs);                   \
+            return again_;                                                                        \
+        }                                                                                         \
         tr_wait_begin(&w_, kind, addr, target);                                                   \
         int rc_ = call;                                                                           \
         tr_wait_end(kind, addr, rc_);                                                             \
+        if (watch_)                                                                               \
+            tr_contention_record(kind, tr_now_ns() - t0_, w_.pcs, w_.npcs);                       \
         return rc_;                                                                               \
     } while (0)
 
@@ -265,7 +279,7 @@ TR_EXPORT TR_TEXT int pthread_cond_broadcast(pthread_cond_t *c)
  * the joined pthread_t, which the converter matches with ltprof:thread_exit. */
 #define JOIN(thread, retval, call)                                                                \
     do {                                                                                          \
-        if (!RECORDING(__builtin_return_address(0)))                                              \
+        if (!RECORDING(__builtin_return_address(0)) && !WATCHING(__builtin_return_address(0)))   \
             return call;                                                                          \
         int try_ = tr_real.pthread_tryjoin_np(thread, retval);                                    \
         if (try_ != EBUSY)                                                                        \
@@ -296,7 +310,7 @@ TR_EXPORT TR_TEXT int pthread_clockjoin_np(pthread_t t, void **retval, clockid_t
 /* sem_trywait fails with EAGAIN when it would wait; errno is put back before the real wait. */
 #define SEM_WAIT(sem, call)                                                                       \
     do {                                                                                          \
-        if (!RECORDING(__builtin_return_address(0)))                                              \
+        if (!RECORDING(__builtin_return_address(0)) && !WATCHING(__builtin_return_address(0)))   \
             return call;                                                                          \
         int errno_ = errno;                                                                       \
         if (tr_real.sem_trywait(sem) == 0)                                                        \

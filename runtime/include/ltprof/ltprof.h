@@ -70,13 +70,17 @@ LTPROF_API void ltprof_log(uint64_t task_id, const char *category, const char *m
  * pprof.Lookup(name).WriteTo with debug 0), from the always-on tables, symbolized in-process.
  * "heap": the sampled allocations (LTPROF_MEMPROFILE_RATE) still in use and all made since
  * the start, shown as inuse_space by default; "allocs": the same, shown as alloc_space.
+ * "mutex": contended waits on mutexes and rwlocks (LTPROF_MUTEX_FRACTION), "block": every wait
+ * on synchronisation (LTPROF_BLOCK_RATE), at the waiting stack; both empty while their rate
+ * is 0, the default, as in Go.
  * Returns LTPROF_OK; LTPROF_ERR_NOT_FOUND for an unknown name; LTPROF_ERR_UNSUPPORTED for
- * "mutex", "block", "threadcreate", "goroutine" and debug 1 or 2 (not available in-process
- * yet: mutex, block and threadcreate come from recorded traces, `ltprof record`);
+ * "threadcreate", "goroutine" and debug 1 or 2 (not available in-process yet: threadcreate
+ * comes from recorded traces, `ltprof record`);
  * LTPROF_ERR_INVALID for a NULL name, a negative fd or another debug; LTPROF_ERR_IO when a
  * write fails (partial output); LTPROF_ERR_NOMEM. Call from any thread, not from a signal
- * handler. Setting LTPROF_HEAPPROFILE=FILE writes "heap" to FILE when the program exits
- * (through exit() or a return from main; "%p" in FILE becomes the pid).
+ * handler. Setting LTPROF_HEAPPROFILE=FILE (LTPROF_MUTEXPROFILE, LTPROF_BLOCKPROFILE) writes
+ * "heap" ("mutex", "block") to FILE when the program exits (through exit() or a return from
+ * main; "%p" in FILE becomes the pid).
  */
 LTPROF_API int ltprof_profile_write(const char *name, int fd, int debug);
 
