@@ -3,8 +3,8 @@
  * In-process profiles (ltprof_profile_write in ltprof/ltprof.h), from the tracer's always-on
  * tables, written with the shared pprof builder and symbolized in-process through the shared
  * symbolizer (self_symbolizer.c, symbolizer/sym_pprof.h): heap and allocs from the sampled
- * allocations, mutex and block from the sampled contended waits (tracer/stack_buckets.h), with
- * Go's sample types and scaling. The
+ * allocations, mutex and block from the sampled contended waits, threadcreate from the stacks
+ * that called pthread_create (tracer/stack_buckets.h), with Go's sample types and scaling. The
  * calling thread is inside ltprof's guard meanwhile, so the writer's own allocations (libdw's,
  * the builder's) are not sampled.
  */
@@ -108,12 +108,13 @@ static int write_heap(const char *name, int fd)
     return rc;
 }
 
-/* mutex or block: one sample per waiting stack, [contentions, delay ns]. */
-static int write_contention(const char *name, int fd)
+/* mutex or block: one sample per waiting stack, [contentions, delay ns]; threadcreate: one per
+ * creating stack, [threads]. */
+static int write_counts(const char *name, int fd)
 {
-    int block = strcmp(name, "block") == 0;
+    int block = strcmp(name, "block") == 0, threads = strcmp(name, "threadcreate") == 0;
     struct tr_bucket_snapshot snap;
-    if (tr_contention_snapshot(block, &snap) != 0)
+    if ((threads ? tr_threadcreate_snapshot(&snap) : tr_contention_snapshot(block, &snap)) != 0)
         return LTPROF_ERR_NOMEM;
     struct pprof_builder *b = pprof_builder_create(pprof_kind_lookup(name), 1);
     struct sym_module *exe;
@@ -125,11 +126,18 @@ static int write_contention(const char *name, int fd)
         clock_gettime(CLOCK_REALTIME, &now);
         pprof_builder_set_time(b, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, 0);
         char note[200];
-        snprintf(note, sizeof(note),
-                 "ltprof: %s table %llu bytes, %s %llu; %llu waits without a stack (table full)",
-                 name, (unsigned long long)snap.table_bytes, block ? "LTPROF_BLOCK_RATE" :
-                 "LTPROF_MUTEX_FRACTION", (unsigned long long)snap.rate,
-                 (unsigned long long)snap.overflow);
+        if (threads)
+            snprintf(note, sizeof(note),
+                     "ltprof: threadcreate table %llu bytes; %llu threads without a stack "
+                     "(table full)",
+                     (unsigned long long)snap.table_bytes, (unsigned long long)snap.overflow);
+        else
+            snprintf(note, sizeof(note),
+                     "ltprof: %s table %llu bytes, %s %llu; %llu waits without a stack (table "
+                     "full)",
+                     name, (unsigned long long)snap.table_bytes,
+                     block ? "LTPROF_BLOCK_RATE" : "LTPROF_MUTEX_FRACTION",
+                     (unsigned long long)snap.rate, (unsigned long long)snap.overflow);
         rc = pprof_builder_add_comment(b, note);
     }
     for (size_t i = 0; rc == 0 && i < snap.n_buckets; i++) {
@@ -142,7 +150,7 @@ static int write_contention(const char *name, int fd)
             if (!(locs[j] = sym_pprof_location(sp, snap.pcs[k->pcs_offset + j] - 1)))
                 rc = LTPROF_ERR_NOMEM;
         uint64_t count = block ? k->v[0] / TR_BLOCK_COUNT_ONE : k->v[0];
-        int64_t values[2] = {(int64_t)(count ? count : 1), (int64_t)k->v[1]};
+        int64_t values[2] = {(int64_t)(count ? count : 1), (int64_t)k->v[1]}; /* threads: [0] */
         if (rc == 0)
             rc = pprof_builder_add_final_sample(b, locs, n, values, NULL, 0);
     }
@@ -159,19 +167,18 @@ LTPROF_API int ltprof_profile_write(const char *name, int fd, int debug)
 {
     if (!name || fd < 0 || debug < 0 || debug > 2)
         return LTPROF_ERR_INVALID;
-    static const char *const later[] = {"threadcreate", "goroutine"};
     int heap = strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0;
-    int contention = strcmp(name, "mutex") == 0 || strcmp(name, "block") == 0;
-    for (size_t i = 0; !heap && !contention && i < sizeof(later) / sizeof(later[0]); i++)
-        if (strcmp(name, later[i]) == 0)
-            return LTPROF_ERR_UNSUPPORTED; /* from recorded traces only, for now */
-    if (!heap && !contention)
+    int counts = strcmp(name, "mutex") == 0 || strcmp(name, "block") == 0 ||
+                 strcmp(name, "threadcreate") == 0;
+    if (strcmp(name, "goroutine") == 0)
+        return LTPROF_ERR_UNSUPPORTED; /* the thread profile: not yet */
+    if (!heap && !counts)
         return LTPROF_ERR_NOT_FOUND;
     if (debug != 0)
         return LTPROF_ERR_UNSUPPORTED; /* Go's text formats: not yet */
     tr_guard_enter();
     int saved_errno = errno;
-    int rc = heap ? write_heap(name, fd) : write_contention(name, fd);
+    int rc = heap ? write_heap(name, fd) : write_counts(name, fd);
     errno = saved_errno;
     tr_guard_leave();
     return rc;

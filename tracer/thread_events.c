@@ -45,10 +45,9 @@ TR_TEXT void tr_thread_birth_record(struct tr_thread_birth *b, void *(*start)(vo
     b->npcs = 0;
     b->create_ns = 0;
     b->creator_tid = (uint32_t)tr_tid_self();
-    if (!lttng_ust_tracepoint_enabled(ltprof, thread_start))
-        return;
-    b->create_ns = now_ns();
     b->npcs = (uint16_t)tr_stack_capture_caller(b->pcs, TR_BIRTH_FRAMES);
+    if (lttng_ust_tracepoint_enabled(ltprof, thread_start))
+        b->create_ns = now_ns();
 }
 
 void tr_thread_started(const struct tr_thread_birth *b)

@@ -163,6 +163,10 @@ uint64_t tr_block_rate(void);
  * the rate now. 0, or LTPROF_ERR_NOMEM. */
 int tr_contention_snapshot(int which, struct tr_bucket_snapshot *s);
 
+/* The threadcreate table (threadcreate.c): v[0] = threads created from each stack. 0, or
+ * LTPROF_ERR_NOMEM. */
+int tr_threadcreate_snapshot(struct tr_bucket_snapshot *s);
+
 /* ---- events from normal context (waits.c, thread_events.c, stack_capture.c) ------------------ */
 
 /* ltprof's own code on a thread's stack: the interposers and the functions that record events

@@ -7,13 +7,14 @@
 #     bytes and objects in use exactly the truth; at 16 KiB each site within 10 %; a relative
 #     FILE lands in the folder the program started in, %p becomes the pid; an unwritable FILE
 #     gives one message, no file, and the program's own exit status;
-#   - ltprof_profile_write from tests/programs/heap_api (linked with -lltprof): "heap" while
+#   - ltprof_profile_write from tests/programs/profiles_api (linked with -lltprof): "heap" while
 #     hold_blocks's 8 MiB are live shows them in use (inuse_space by default), "allocs" after
-#     the free shows them allocated and none in use (alloc_space by default); bad requests get
-#     the documented statuses (the program checks those and exits 1 otherwise).
+#     the free shows them allocated and none in use (alloc_space by default), "threadcreate"
+#     the 3 threads spawn_threads created; bad requests get the documented statuses (the
+#     program checks those and exits 1 otherwise).
 source "$(dirname "$0")/lib.sh"
 sites=$LTPROF_PROGRAMS/heap_sites
-api=$LTPROF_PROGRAMS/heap_api
+api=$LTPROF_PROGRAMS/profiles_api
 
 require_built
 
@@ -52,9 +53,9 @@ grep -q 'ltprof: cannot write LTPROF_HEAPPROFILE=.*no/such/dir/heap.pb.gz' "$IT_
 step "ltprof_profile_write from a linked program"
 rc=0
 LTPROF_MEMPROFILE_RATE=1 run_limited 60 "$api" "$IT_TMP/api-heap.pb.gz" "$IT_TMP/api-allocs.pb.gz" \
-    >"$IT_TMP/api.out" 2>&1 || rc=$?
+    "$IT_TMP/api-threadcreate.pb.gz" >"$IT_TMP/api.out" 2>&1 || rc=$?
 cat "$IT_TMP/api.out"
-[ "$rc" -eq 0 ] || soft_fail "heap_api exited with $rc (a status was not the documented one)"
+[ "$rc" -eq 0 ] || soft_fail "profiles_api exited with $rc (a status was not the documented one)"
 pprof_text go "$IT_TMP/api-heap.raw" -raw "$IT_TMP/api-heap.pb.gz"
 pprof_text go "$IT_TMP/api-allocs.raw" -raw "$IT_TMP/api-allocs.pb.gz"
 read -r _ _ n bytes <<<"$(heap_site_values "$IT_TMP/api-heap.raw" hold_blocks)"
@@ -63,6 +64,8 @@ read -r _ _ n bytes <<<"$(heap_site_values "$IT_TMP/api-heap.raw" hold_blocks)"
 read -r an abytes n bytes <<<"$(heap_site_values "$IT_TMP/api-allocs.raw" hold_blocks)"
 [ "$an $abytes $n $bytes" = "1024 8388608 0 0" ] ||
     soft_fail "allocs: hold_blocks $an/$abytes allocated, $n/$bytes in use; want 1024/8388608, 0/0"
+pprof_text go "$IT_TMP/api-threadcreate.raw" -raw "$IT_TMP/api-threadcreate.pb.gz"
+grep -q '^threadcreate/count' "$IT_TMP/api-threadcreate.raw" || soft_fail "threadcreate: not Go's sample type"
 
 # check_tools GO TAG: default sample types, names and lines in that Go's pprof.
 check_tools() {
@@ -74,10 +77,13 @@ check_tools() {
     grep -q '^Type: alloc_space$' "$IT_TMP/allocs-$tag.top" || soft_fail "allocs: not alloc_space ($tag)"
     grep -Eq '^ +8MB +(99|100)(\.[0-9]+)?% .* hold_blocks$' "$IT_TMP/heap-$tag.top" ||
         soft_fail "heap: hold_blocks does not hold the 8 MiB ($tag)"
-    grep -q '^File: heap_api$' "$IT_TMP/heap-$tag.top" ||
+    grep -q '^File: profiles_api$' "$IT_TMP/heap-$tag.top" ||
         soft_fail "heap: the first mapping is not the program ($tag)"
+    pprof_text "$go" "$IT_TMP/threadcreate-$tag.top" -top "$IT_TMP/api-threadcreate.pb.gz"
+    grep -Eq '^ +3 +100% +100% +3 +100% +spawn_threads$' "$IT_TMP/threadcreate-$tag.top" ||
+        soft_fail "threadcreate: spawn_threads did not create the 3 threads ($tag)"
     pprof_text "$go" "$IT_TMP/lines-$tag.txt" -traces -lines "$IT_TMP/api-heap.pb.gz"
-    grep -q 'hold_blocks .*heap_api.c:[0-9]' "$IT_TMP/lines-$tag.txt" ||
+    grep -q 'hold_blocks .*profiles_api.c:[0-9]' "$IT_TMP/lines-$tag.txt" ||
         soft_fail "heap: no source line for hold_blocks ($tag)"
 }
 check_tools go go1.19

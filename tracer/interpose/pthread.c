@@ -21,6 +21,7 @@
 #include "../guard.h"
 #include "../thread_events.h"
 #include "../tracer.h"
+#include "real.h"
 
 #define TR_EXPORT __attribute__((visibility("default")))
 
@@ -122,10 +123,18 @@ TR_EXPORT TR_TEXT int pthread_create(pthread_t *thread, const pthread_attr_t *at
     block->start = start;
     block->arg = arg;
     tr_thread_birth_record(&block->birth, start);
+    /* Counted before the thread exists: once it runs, it owns (and frees) the block. The
+     * threads LTTng-UST starts for itself are not the program's. */
+    tr_real_fns();
+    int count = !tr_called_by_lttng(__builtin_return_address(0));
+    uint32_t counted = count ? tr_threadcreate_add(block->birth.pcs, block->birth.npcs) : 0;
     rc = real(thread, attr, ltprof_thread_trampoline, block);
     saved_errno = errno;
-    if (rc != 0)
+    if (rc != 0) {
+        if (count)
+            tr_threadcreate_undo(counted);
         free(block);
+    }
     tr_guard_leave();
     errno = saved_errno;
     return rc;

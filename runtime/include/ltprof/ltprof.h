@@ -72,10 +72,10 @@ LTPROF_API void ltprof_log(uint64_t task_id, const char *category, const char *m
  * the start, shown as inuse_space by default; "allocs": the same, shown as alloc_space.
  * "mutex": contended waits on mutexes and rwlocks (LTPROF_MUTEX_FRACTION), "block": every wait
  * on synchronisation (LTPROF_BLOCK_RATE), at the waiting stack; both empty while their rate
- * is 0, the default, as in Go.
+ * is 0, the default, as in Go. "threadcreate": the stacks that created the program's threads
+ * (not LTTng-UST's own), every thread since the start.
  * Returns LTPROF_OK; LTPROF_ERR_NOT_FOUND for an unknown name; LTPROF_ERR_UNSUPPORTED for
- * "threadcreate", "goroutine" and debug 1 or 2 (not available in-process yet: threadcreate
- * comes from recorded traces, `ltprof record`);
+ * "goroutine" (the thread profile) and debug 1 or 2 (not available yet);
  * LTPROF_ERR_INVALID for a NULL name, a negative fd or another debug; LTPROF_ERR_IO when a
  * write fails (partial output); LTPROF_ERR_NOMEM. Call from any thread, not from a signal
  * handler. Setting LTPROF_HEAPPROFILE=FILE (LTPROF_MUTEXPROFILE, LTPROF_BLOCKPROFILE) writes
