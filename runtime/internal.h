@@ -49,6 +49,29 @@ void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn);
  * becomes the pid. A failure is reported on stderr and leaves no file. */
 void rt_profiles_write_at_exit(const struct rt_config *cfg);
 
+/* One in-process profile being written (profile_writer.c). */
+struct pprof_kind;
+struct pprof_label;
+struct rt_writer {
+    struct pprof_builder *b;
+    struct sym_session *sym;
+    struct sym_pprof *sp;
+};
+/* A builder for `kind` with this process's modules, the time, and `comment` (NULL: none).
+ * 0 or LTPROF_ERR_NOMEM; call rt_writer_finish either way. */
+int rt_writer_open(struct rt_writer *w, const struct pprof_kind *kind, int64_t period,
+                   const char *comment);
+/* One final sample at the stack `pcs` (return addresses, leaf first). 0 or a negative status. */
+int rt_writer_sample(struct rt_writer *w, const uint64_t *pcs, size_t n, const int64_t *values,
+                     const struct pprof_label *labels, size_t n_labels);
+/* When rc is 0, writes the profile to fd (LTPROF_ERR_IO when a write fails); frees everything.
+ * Returns the status. */
+int rt_writer_finish(struct rt_writer *w, int fd, int rc);
+
+/* Writes the user-defined profile `name` (custom_profiles.c) to fd. LTPROF_OK,
+ * LTPROF_ERR_NOT_FOUND, LTPROF_ERR_NOMEM or LTPROF_ERR_IO. */
+int rt_custom_profile_write(const char *name, int fd);
+
 /* A symbolizer session (symbolizer/sym.h) with this process's modules now, and the
  * executable's module in *exe (NULL if unknown); NULL when out of memory. The caller destroys
  * it. */

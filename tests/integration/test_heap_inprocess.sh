@@ -10,8 +10,9 @@
 #   - ltprof_profile_write from tests/programs/profiles_api (linked with -lltprof): "heap" while
 #     hold_blocks's 8 MiB are live shows them in use (inuse_space by default), "allocs" after
 #     the free shows them allocated and none in use (alloc_space by default), "threadcreate"
-#     the 3 threads spawn_threads created; bad requests get the documented statuses (the
-#     program checks those and exits 1 otherwise).
+#     the 3 threads spawn_threads created, the user-defined profile "connections" 2 values at
+#     open_a (3 added, 1 removed) and 2 at open_b; bad requests get the documented statuses
+#     (the program checks those and exits 1 otherwise).
 source "$(dirname "$0")/lib.sh"
 sites=$LTPROF_PROGRAMS/heap_sites
 api=$LTPROF_PROGRAMS/profiles_api
@@ -53,7 +54,7 @@ grep -q 'ltprof: cannot write LTPROF_HEAPPROFILE=.*no/such/dir/heap.pb.gz' "$IT_
 step "ltprof_profile_write from a linked program"
 rc=0
 LTPROF_MEMPROFILE_RATE=1 run_limited 60 "$api" "$IT_TMP/api-heap.pb.gz" "$IT_TMP/api-allocs.pb.gz" \
-    "$IT_TMP/api-threadcreate.pb.gz" >"$IT_TMP/api.out" 2>&1 || rc=$?
+    "$IT_TMP/api-threadcreate.pb.gz" "$IT_TMP/api-custom.pb.gz" >"$IT_TMP/api.out" 2>&1 || rc=$?
 cat "$IT_TMP/api.out"
 [ "$rc" -eq 0 ] || soft_fail "profiles_api exited with $rc (a status was not the documented one)"
 pprof_text go "$IT_TMP/api-heap.raw" -raw "$IT_TMP/api-heap.pb.gz"
@@ -66,6 +67,8 @@ read -r an abytes n bytes <<<"$(heap_site_values "$IT_TMP/api-allocs.raw" hold_b
     soft_fail "allocs: hold_blocks $an/$abytes allocated, $n/$bytes in use; want 1024/8388608, 0/0"
 pprof_text go "$IT_TMP/api-threadcreate.raw" -raw "$IT_TMP/api-threadcreate.pb.gz"
 grep -q '^threadcreate/count' "$IT_TMP/api-threadcreate.raw" || soft_fail "threadcreate: not Go's sample type"
+pprof_text go "$IT_TMP/api-custom.raw" -raw "$IT_TMP/api-custom.pb.gz"
+grep -q '^connections/count' "$IT_TMP/api-custom.raw" || soft_fail "custom: not <name>/count"
 
 # check_tools GO TAG: default sample types, names and lines in that Go's pprof.
 check_tools() {
@@ -82,6 +85,10 @@ check_tools() {
     pprof_text "$go" "$IT_TMP/threadcreate-$tag.top" -top "$IT_TMP/api-threadcreate.pb.gz"
     grep -Eq '^ +3 +100% +100% +3 +100% +spawn_threads$' "$IT_TMP/threadcreate-$tag.top" ||
         soft_fail "threadcreate: spawn_threads did not create the 3 threads ($tag)"
+    pprof_text "$go" "$IT_TMP/custom-$tag.top" -top "$IT_TMP/api-custom.pb.gz"
+    grep -Eq '^ +2 +50.00% .* open_a$' "$IT_TMP/custom-$tag.top" &&
+        grep -Eq '^ +2 +50.00% .* open_b$' "$IT_TMP/custom-$tag.top" ||
+        soft_fail "custom: not 2 values at open_a and 2 at open_b ($tag)"
     pprof_text "$go" "$IT_TMP/lines-$tag.txt" -traces -lines "$IT_TMP/api-heap.pb.gz"
     grep -q 'hold_blocks .*profiles_api.c:[0-9]' "$IT_TMP/lines-$tag.txt" ||
         soft_fail "heap: no source line for hold_blocks ($tag)"

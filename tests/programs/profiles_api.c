@@ -3,8 +3,9 @@
  * Integration-test program for ltprof_profile_write (linked with -lltprof): hold_blocks()
  * keeps 8 MiB in 1024 blocks of 8 KiB, the program writes the "heap" profile to the file
  * argv[1], frees the blocks, writes "allocs" to argv[2]; spawn_threads() creates 3 threads and
- * joins them, and "threadcreate" goes to argv[3]; then it checks the API's answers to bad
- * requests. Prints "api: <call>=<status>" lines and exits 0 when every answer was the
+ * joins them, and "threadcreate" goes to argv[3]; a user-defined profile "connections" gets 3
+ * values from open_a and 2 from open_b, loses one of open_a's, and goes to argv[4]; then it
+ * checks the API's answers to bad requests. Prints "api: <call>=<status>" lines and exits 0 when every answer was the
  * documented one (tests/integration/test_heap_inprocess.sh reads the files).
  */
 #include <fcntl.h>
@@ -45,6 +46,20 @@ NOINLINE void spawn_threads(void)
         pthread_join(t[i], NULL);
 }
 
+static int conns[5];
+
+NOINLINE void open_a(ltprof_profile *p, int i)
+{
+    if (ltprof_profile_add(p, &conns[i], 0) != LTPROF_OK)
+        exit(1);
+}
+
+NOINLINE void open_b(ltprof_profile *p, int i)
+{
+    if (ltprof_profile_add(p, &conns[i], 0) != LTPROF_OK)
+        exit(1);
+}
+
 static void expect(const char *what, int got, int want)
 {
     printf("api: %s=%s\n", what, ltprof_status_string((enum ltprof_status)got));
@@ -68,8 +83,9 @@ static int write_to(const char *name, const char *path)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s HEAP_FILE ALLOCS_FILE THREADCREATE_FILE\n", argv[0]);
+    if (argc != 5) {
+        fprintf(stderr, "usage: %s HEAP_FILE ALLOCS_FILE THREADCREATE_FILE CUSTOM_FILE\n",
+                argv[0]);
         return 2;
     }
     hold_blocks();
@@ -79,6 +95,38 @@ int main(int argc, char **argv)
     expect("allocs", write_to("allocs", argv[2]), LTPROF_OK);
     spawn_threads();
     expect("threadcreate", write_to("threadcreate", argv[3]), LTPROF_OK);
+
+    ltprof_profile *p = ltprof_profile_new("connections");
+    expect("new", p ? LTPROF_OK : LTPROF_ERR_INVALID, LTPROF_OK);
+    if (!p)
+        return 1;
+    expect("new_again", ltprof_profile_new("connections") ? LTPROF_OK : LTPROF_ERR_BUSY,
+           LTPROF_ERR_BUSY);
+    expect("new_heap", ltprof_profile_new("heap") ? LTPROF_OK : LTPROF_ERR_INVALID,
+           LTPROF_ERR_INVALID);
+    expect("new_empty", ltprof_profile_new("") ? LTPROF_OK : LTPROF_ERR_INVALID,
+           LTPROF_ERR_INVALID);
+    expect("lookup", ltprof_profile_lookup("connections") == p ? LTPROF_OK : LTPROF_ERR_NOT_FOUND,
+           LTPROF_OK);
+    for (int i = 0; i < 3; i++)
+        open_a(p, i);
+    open_b(p, 3);
+    open_b(p, 4);
+    expect("add_duplicate", ltprof_profile_add(p, &conns[0], 0), LTPROF_ERR_BUSY);
+    expect("add_null", ltprof_profile_add(p, NULL, 0), LTPROF_ERR_INVALID);
+    ltprof_profile_remove(p, &conns[1]);
+    ltprof_profile_remove(p, &conns[1]); /* absent: nothing */
+    expect("count_4", ltprof_profile_count(p) == 4 ? LTPROF_OK : LTPROF_ERR_INVALID, LTPROF_OK);
+    const char *names[16];
+    size_t n = ltprof_profiles(names, 16);
+    printf("profiles:");
+    for (size_t i = 0; i < n && i < 16; i++)
+        printf(" %s", names[i]);
+    printf("\n");
+    expect("profiles_6", n == 6 && strcmp(names[1], "block") == 0 &&
+                             strcmp(names[2], "connections") == 0 ? LTPROF_OK : LTPROF_ERR_INVALID,
+           LTPROF_OK);
+    expect("custom", write_to("connections", argv[4]), LTPROF_OK);
 
     int null_fd = open("/dev/null", O_WRONLY);
     expect("unknown_name", ltprof_profile_write("nosuch", null_fd, 0), LTPROF_ERR_NOT_FOUND);

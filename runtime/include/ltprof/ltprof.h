@@ -84,6 +84,33 @@ LTPROF_API void ltprof_log(uint64_t task_id, const char *category, const char *m
  */
 LTPROF_API int ltprof_profile_write(const char *name, int fd, int debug);
 
+/*
+ * User-defined profiles, like Go's pprof.NewProfile: a named set of values (any non-NULL
+ * pointers: open connections, buffers in flight...), each recorded with the stack of the code
+ * that added it; ltprof_profile_write(name, ...) writes it as a count profile (sample type
+ * <name>/count, one sample per distinct stack). A profile lives until the process ends.
+ */
+typedef struct ltprof_profile ltprof_profile;
+/* A new profile; NULL when `name` is empty, longer than 127 bytes, one of Go's profile names
+ * (heap, allocs, goroutine, threadcreate, block, mutex) or already taken (Go panics), or out of
+ * memory. */
+LTPROF_API ltprof_profile *ltprof_profile_new(const char *name);
+/* The user-defined profile `name`, or NULL. */
+LTPROF_API ltprof_profile *ltprof_profile_lookup(const char *name);
+LTPROF_API const char *ltprof_profile_name(const ltprof_profile *p);
+/* Adds `value` with the caller's stack, `skip` frames dropped first (0: the stack begins in
+ * the function calling this one). LTPROF_OK; LTPROF_ERR_BUSY when `value` is in the profile
+ * already (Go panics); LTPROF_ERR_INVALID for a NULL profile or value or a negative skip;
+ * LTPROF_ERR_NOMEM. */
+LTPROF_API int ltprof_profile_add(ltprof_profile *p, const void *value, int skip);
+/* Removes `value` (nothing when absent). */
+LTPROF_API void ltprof_profile_remove(ltprof_profile *p, const void *value);
+LTPROF_API size_t ltprof_profile_count(const ltprof_profile *p);
+/* The names of every profile, Go's and the user's, sorted (Go's pprof.Profiles): writes at
+ * most `max` into `names` (NULL: none) and returns how many there are. The strings live as
+ * long as the process. */
+LTPROF_API size_t ltprof_profiles(const char **names, size_t max);
+
 #ifdef __cplusplus
 }
 #endif
