@@ -233,7 +233,7 @@ static int by_stack(const void *a, const void *b)
     return memcmp(x->pcs, y->pcs, x->npcs * sizeof(*x->pcs));
 }
 
-int rt_custom_profile_write(const char *name, int fd)
+int rt_custom_profile_write(const char *name, int fd, int debug)
 {
     pthread_mutex_lock(&lock);
     struct ltprof_profile *p = find(name);
@@ -262,6 +262,25 @@ int rt_custom_profile_write(const char *name, int fd)
         return rc;
     }
     qsort(copy, n, sizeof(*copy), by_stack);
+    if (debug) { /* Go's count-profile text: "<name> profile: total N", records in stack order */
+        struct rt_text t;
+        rc = rt_text_open(&t, fd);
+        if (rc == 0)
+            rt_text_printf(&t, "%s profile: total %zu\n", name, n);
+        for (size_t i = 0; rc == 0 && i < n;) {
+            size_t j = i + 1;
+            while (j < n && by_stack(&copy[i], &copy[j]) == 0)
+                j++;
+            rt_text_printf(&t, "%zu ", j - i);
+            rt_text_stack(&t, copy[i].pcs, copy[i].npcs);
+            i = j;
+        }
+        rc = rt_text_finish(&t, rc);
+        for (size_t i = 0; i < n; i++)
+            free(copy[i].pcs);
+        free(copy);
+        return rc;
+    }
     struct pprof_kind kind = {.name = name, .n_sample_types = 1};
     kind.sample_types[0] = (struct pprof_value_type){name, "count"};
     kind.period_type = kind.sample_types[0];

@@ -68,9 +68,26 @@ int rt_writer_sample(struct rt_writer *w, const uint64_t *pcs, size_t n, const i
  * Returns the status. */
 int rt_writer_finish(struct rt_writer *w, int fd, int rc);
 
-/* Writes the user-defined profile `name` (custom_profiles.c) to fd. LTPROF_OK,
- * LTPROF_ERR_NOT_FOUND, LTPROF_ERR_NOMEM or LTPROF_ERR_IO. */
-int rt_custom_profile_write(const char *name, int fd);
+/* Go's legacy text profiles (profile_text.c). */
+struct rt_text {
+    int fd;
+    int failed;
+    struct sym_session *sym;
+    size_t n;
+    char buf[16384];
+};
+/* 0 or LTPROF_ERR_NOMEM; call rt_text_finish either way. */
+int rt_text_open(struct rt_text *t, int fd);
+void rt_text_printf(struct rt_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "@ <pcs>\n", the frame lines, a blank line. */
+void rt_text_stack(struct rt_text *t, const uint64_t *pcs, size_t n);
+/* Flushes and frees; rc, else LTPROF_ERR_IO when a write failed, else 0. */
+int rt_text_finish(struct rt_text *t, int rc);
+
+/* Writes the user-defined profile `name` (custom_profiles.c) to fd, as profile.proto (debug
+ * 0) or Go's text (debug 1). LTPROF_OK, LTPROF_ERR_NOT_FOUND, LTPROF_ERR_NOMEM or
+ * LTPROF_ERR_IO. */
+int rt_custom_profile_write(const char *name, int fd, int debug);
 
 /* A symbolizer session (symbolizer/sym.h) with this process's modules now, and the
  * executable's module in *exe (NULL if unknown); NULL when out of memory. The caller destroys

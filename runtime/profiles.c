@@ -11,10 +11,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "guard.h"
@@ -101,6 +103,128 @@ static int write_counts(const char *name, int fd)
     return rt_writer_finish(&w, fd, rc);
 }
 
+/* ---- Go's text formats (debug=1) ------------------------------------------------------------ */
+
+static int by_v0_desc(const void *a, const void *b)
+{
+    const struct tr_bucket *x = a, *y = b;
+    return x->v[0] != y->v[0] ? (x->v[0] > y->v[0] ? -1 : 1) : 0;
+}
+
+static int by_v1_desc(const void *a, const void *b)
+{
+    const struct tr_bucket *x = a, *y = b;
+    return x->v[1] != y->v[1] ? (x->v[1] > y->v[1] ? -1 : 1) : 0;
+}
+
+/* heap and allocs (the same text): raw sampled values, header rate 2 x the rate as Go writes
+ * it, then the allocator's figures in Go's MemStats block (from mallinfo2; pprof ignores it). */
+static int text_heap(int fd)
+{
+    struct tr_bucket_snapshot snap;
+    if (tr_allocs_snapshot(&snap) != 0)
+        return LTPROF_ERR_NOMEM;
+    struct rt_text t;
+    int rc = rt_text_open(&t, fd);
+    if (snap.n_buckets)
+        qsort(snap.buckets, snap.n_buckets, sizeof(*snap.buckets), by_inuse_desc);
+    unsigned long long in_n = 0, in_b = 0, all_n = 0, all_b = 0;
+    for (size_t i = 0; i < snap.n_buckets; i++) {
+        const struct tr_bucket *k = &snap.buckets[i];
+        in_n += k->v[0] - k->v[2], in_b += k->v[1] - k->v[3], all_n += k->v[0], all_b += k->v[1];
+    }
+    if (rc == 0) {
+        rt_text_printf(&t, "heap profile: %llu: %llu [%llu: %llu] @ heap/%llu\n", in_n, in_b,
+                       all_n, all_b, (unsigned long long)(2 * (snap.rate ? snap.rate : 1)));
+        for (size_t i = 0; i < snap.n_buckets; i++) {
+            const struct tr_bucket *k = &snap.buckets[i];
+            if (!k->v[0])
+                continue;
+            rt_text_printf(&t, "%llu: %llu [%llu: %llu] ", (unsigned long long)(k->v[0] - k->v[2]),
+                           (unsigned long long)(k->v[1] - k->v[3]), (unsigned long long)k->v[0],
+                           (unsigned long long)k->v[1]);
+            rt_text_stack(&t, snap.pcs + k->pcs_offset, k->npcs);
+        }
+        struct mallinfo2 mi = mallinfo2();
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        rt_text_printf(&t, "\n# runtime.MemStats\n# Alloc = %zu\n# Sys = %zu\n", mi.uordblks,
+                       mi.arena + mi.hblkhd);
+        rt_text_printf(&t, "# HeapAlloc = %zu\n# HeapSys = %zu\n# HeapIdle = %zu\n", mi.uordblks,
+                       mi.arena + mi.hblkhd, mi.fordblks);
+        rt_text_printf(&t, "# HeapInuse = %zu\n# HeapReleased = %zu\n# MaxRSS = %ld\n",
+                       mi.uordblks, mi.keepcost, ru.ru_maxrss * 1024);
+    }
+    tr_bucket_snapshot_free(&snap);
+    return rt_text_finish(&t, rc);
+}
+
+/* threadcreate: "threadcreate profile: total N", then one record per stack by count. */
+static int text_threadcreate(int fd)
+{
+    struct tr_bucket_snapshot snap;
+    if (tr_threadcreate_snapshot(&snap) != 0)
+        return LTPROF_ERR_NOMEM;
+    struct rt_text t;
+    int rc = rt_text_open(&t, fd);
+    unsigned long long total = 0;
+    for (size_t i = 0; i < snap.n_buckets; i++)
+        total += snap.buckets[i].v[0];
+    if (snap.n_buckets)
+        qsort(snap.buckets, snap.n_buckets, sizeof(*snap.buckets), by_v0_desc);
+    if (rc == 0) {
+        rt_text_printf(&t, "threadcreate profile: total %llu\n", total);
+        for (size_t i = 0; i < snap.n_buckets; i++) {
+            const struct tr_bucket *k = &snap.buckets[i];
+            if (!k->v[0])
+                continue;
+            rt_text_printf(&t, "%llu ", (unsigned long long)k->v[0]);
+            rt_text_stack(&t, snap.pcs + k->pcs_offset, k->npcs);
+        }
+    }
+    tr_bucket_snapshot_free(&snap);
+    return rt_text_finish(&t, rc);
+}
+
+/* mutex and block: "--- mutex:" / "--- contention:", cycles/second, then "<cycles> <count>"
+ * records by delay, raw (unscaled) as Go writes them. Our cycles are nanoseconds. */
+static int text_contention(int fd, int block)
+{
+    struct tr_bucket_snapshot snap;
+    if (tr_contention_snapshot(block, &snap) != 0)
+        return LTPROF_ERR_NOMEM;
+    struct rt_text t;
+    int rc = rt_text_open(&t, fd);
+    if (snap.n_buckets)
+        qsort(snap.buckets, snap.n_buckets, sizeof(*snap.buckets), by_v1_desc);
+    uint64_t fraction = !block && snap.rate ? snap.rate : 1;
+    if (rc == 0) {
+        rt_text_printf(&t, "--- %s:\ncycles/second=1000000000\n", block ? "contention" : "mutex");
+        if (!block)
+            rt_text_printf(&t, "sampling period=%llu\n", (unsigned long long)fraction);
+        for (size_t i = 0; i < snap.n_buckets; i++) {
+            const struct tr_bucket *k = &snap.buckets[i];
+            if (!k->v[0])
+                continue;
+            uint64_t count = block ? k->v[0] / TR_BLOCK_COUNT_ONE : k->v[0] / fraction;
+            rt_text_printf(&t, "%llu %llu ", (unsigned long long)(k->v[1] / fraction),
+                           (unsigned long long)(count ? count : 1));
+            rt_text_stack(&t, snap.pcs + k->pcs_offset, k->npcs);
+        }
+    }
+    tr_bucket_snapshot_free(&snap);
+    return rt_text_finish(&t, rc);
+}
+
+static int write_text(const char *name, int fd)
+{
+    if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0)
+        return text_heap(fd);
+    if (strcmp(name, "threadcreate") == 0)
+        return text_threadcreate(fd);
+    return text_contention(fd, strcmp(name, "block") == 0);
+}
+
 LTPROF_API int ltprof_profile_write(const char *name, int fd, int debug)
 {
     if (!name || fd < 0 || debug < 0 || debug > 2)
@@ -112,12 +236,12 @@ LTPROF_API int ltprof_profile_write(const char *name, int fd, int debug)
         return LTPROF_ERR_UNSUPPORTED; /* the thread profile: not yet */
     if (!heap && !counts && !ltprof_profile_lookup(name))
         return LTPROF_ERR_NOT_FOUND;
-    if (debug != 0)
-        return LTPROF_ERR_UNSUPPORTED; /* Go's text formats: not yet */
     tr_guard_enter();
     int saved_errno = errno;
-    int rc = heap ? write_heap(name, fd) : counts ? write_counts(name, fd)
-                                                 : rt_custom_profile_write(name, fd);
+    int rc = !heap && !counts ? rt_custom_profile_write(name, fd, debug)
+             : debug          ? write_text(name, fd)
+             : heap           ? write_heap(name, fd)
+                              : write_counts(name, fd);
     errno = saved_errno;
     tr_guard_leave();
     return rc;

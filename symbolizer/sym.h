@@ -61,6 +61,10 @@ const struct sym_module_info *sym_module_info(const struct sym_module *m);
 size_t sym_lookup(struct sym_session *s, struct sym_module *m, uint64_t addr,
                   struct sym_frame *frames, size_t max);
 
+/* The offset of `addr` from the start of the ELF symbol holding it (for Go's text profiles'
+ * func+0x<offset>), 0 when unknown. */
+uint64_t sym_symbol_offset(struct sym_session *s, uint64_t addr);
+
 /* Frees the session and everything it owns. Accepts NULL. */
 void sym_session_destroy(struct sym_session *s);
 

@@ -343,6 +343,16 @@ size_t sym_lookup(struct sym_session *s, struct sym_module *m, uint64_t addr,
     return count;
 }
 
+uint64_t sym_symbol_offset(struct sym_session *s, uint64_t addr) {
+    struct sym_module *m = s != NULL ? sym_find_module(s, addr) : NULL;
+    GElf_Off off = 0;
+    GElf_Sym sym;
+    if (m == NULL || m->dwmod == NULL ||
+        dwfl_module_addrinfo(m->dwmod, addr, &off, &sym, NULL, NULL, NULL) == NULL)
+        return 0;
+    return off;
+}
+
 void sym_lookup_fini(struct sym_session *s) {
     free(s->cache);
     free(s->frames);

@@ -8,19 +8,25 @@
 #   - naming the files turns the tables on at fraction 1 and rate 1 (like go test's flags):
 #     contend's delay within 10 % of the truth in both profiles, cond_pause and sem_pause in
 #     the block profile within 10 %, and not in the mutex profile;
-#   - LTPROF_MUTEX_FRACTION=4: every sample's contentions a multiple of 4 (Go's scaling);
+#   - Go's text formats (debug=1, written through ltprof_profile_write found with dlsym): read
+#     by pprof's legacy parser with the same total delay as the proto;
+#   - LTPROF_MUTEX_FRACTION=4: every sample's contentions a multiple of 4 (Go's scaling), and
+#     the text's raw values scaled back by its "sampling period=4";
 #     LTPROF_BLOCK_RATE=1000000: the 5 ms waits, longer than the rate, still within 10 %.
 source "$(dirname "$0")/lib.sh"
 prog=$LTPROF_PROGRAMS/contention
 
 require_built
 
-# run_prog TAG [VAR=VALUE...]: the program with the library and the variables; sets TRUTH.
+# run_prog TAG [VAR=VALUE...]: the program with the library and the variables, text profiles
+# into $IT_TMP/TAG/; sets TRUTH.
 run_prog() {
     local tag=$1 rc=0
     shift
+    mkdir -p "$IT_TMP/$tag"
     run_limited 120 env LD_PRELOAD="$LTPROF_LIB" LTPROF_MUTEXPROFILE="$IT_TMP/$tag-mutex.pb.gz" \
-        LTPROF_BLOCKPROFILE="$IT_TMP/$tag-block.pb.gz" "$@" "$prog" >"$IT_TMP/$tag.out" 2>&1 || rc=$?
+        LTPROF_BLOCKPROFILE="$IT_TMP/$tag-block.pb.gz" "$@" "$prog" "$IT_TMP/$tag" \
+        >"$IT_TMP/$tag.out" 2>&1 || rc=$?
     cat "$IT_TMP/$tag.out"
     [ "$rc" -eq 0 ] || fail "contention exited with $rc ($tag)"
     TRUTH=$(grep -o 'mutex_wait_ns=.*' "$IT_TMP/$tag.out") || fail "no truth printed ($tag)"
@@ -71,6 +77,26 @@ for fn in cond_pause sem_pause; do
     [ "$count" = 0 ] || soft_fail "mutex: $fn is no lock wait"
 done
 
+step "Go's text formats (debug=1), read by go tool pprof's legacy parser"
+head -n 4 "$IT_TMP/all/mutex.txt"
+grep -q '^--- mutex:$' "$IT_TMP/all/mutex.txt" && grep -q '^sampling period=1$' "$IT_TMP/all/mutex.txt" &&
+    grep -q '^--- contention:$' "$IT_TMP/all/block.txt" &&
+    grep -q '^cycles/second=1000000000$' "$IT_TMP/all/block.txt" || soft_fail "text headers"
+# same_total TAG F: the legacy parser's total delay for TAG/F.txt equals the proto's.
+same_total() {
+    local t p
+    pprof_text go "$IT_TMP/$1-$2-text.raw" -raw -symbolize=none "$IT_TMP/$1/$2.txt"
+    t=$(total_delay "$IT_TMP/$1-$2-text.raw")
+    p=$(total_delay "$IT_TMP/$1-$2.raw")
+    echo "$1 $2: text total $t ns, proto total $p ns"
+    [ "$t" = "$p" ] || soft_fail "$1/$2.txt: total delay $t, the proto's $p"
+}
+total_delay() {
+    awk '/^Samples:/ { s = 1; next } /^Locations/ { s = 0 } s && $2 ~ /:$/ { d += $2 } END { printf "%d", d }' "$1"
+}
+same_total all mutex
+same_total all block
+
 step "LTPROF_MUTEX_FRACTION=4, LTPROF_BLOCK_RATE=1000000"
 run_prog sampled LTPROF_MUTEX_FRACTION=4 LTPROF_BLOCK_RATE=1000000
 pprof_text go "$IT_TMP/sampled-mutex.raw" -raw "$IT_TMP/sampled-mutex.pb.gz"
@@ -80,6 +106,8 @@ awk '/^Samples:/ { s = 1; next } /^Locations/ { s = 0 }
      END { printf "mutex at fraction 4: %d contentions at %d stacks\n", c, n
            exit !(n > 0 && !bad) }' \
     "$IT_TMP/sampled-mutex.raw" || soft_fail "mutex at fraction 4: counts not multiples of 4"
+grep -q '^sampling period=4$' "$IT_TMP/sampled/mutex.txt" || soft_fail "mutex.txt: not period 4"
+same_total sampled mutex # the text holds raw values; pprof scales them by the period, as we did
 within "$IT_TMP/sampled-block.raw" cond_pause "$(truth cond_wait_ns)" block-1ms
 within "$IT_TMP/sampled-block.raw" sem_pause "$(truth sem_wait_ns)" block-1ms
 

@@ -53,43 +53,64 @@ grep -q 'ltprof: cannot write LTPROF_HEAPPROFILE=.*no/such/dir/heap.pb.gz' "$IT_
 
 step "ltprof_profile_write from a linked program"
 rc=0
-LTPROF_MEMPROFILE_RATE=1 run_limited 60 "$api" "$IT_TMP/api-heap.pb.gz" "$IT_TMP/api-allocs.pb.gz" \
-    "$IT_TMP/api-threadcreate.pb.gz" "$IT_TMP/api-custom.pb.gz" >"$IT_TMP/api.out" 2>&1 || rc=$?
+mkdir -p "$IT_TMP/api"
+LTPROF_MEMPROFILE_RATE=1 run_limited 60 "$api" "$IT_TMP/api" >"$IT_TMP/api.out" 2>&1 || rc=$?
 cat "$IT_TMP/api.out"
 [ "$rc" -eq 0 ] || soft_fail "profiles_api exited with $rc (a status was not the documented one)"
-pprof_text go "$IT_TMP/api-heap.raw" -raw "$IT_TMP/api-heap.pb.gz"
-pprof_text go "$IT_TMP/api-allocs.raw" -raw "$IT_TMP/api-allocs.pb.gz"
+pprof_text go "$IT_TMP/api-heap.raw" -raw "$IT_TMP/api/heap.pb.gz"
+pprof_text go "$IT_TMP/api-allocs.raw" -raw "$IT_TMP/api/allocs.pb.gz"
 read -r _ _ n bytes <<<"$(heap_site_values "$IT_TMP/api-heap.raw" hold_blocks)"
 [ "$n $bytes" = "1024 8388608" ] ||
     soft_fail "heap: hold_blocks has $n objects, $bytes bytes in use; want 1024, 8388608"
 read -r an abytes n bytes <<<"$(heap_site_values "$IT_TMP/api-allocs.raw" hold_blocks)"
 [ "$an $abytes $n $bytes" = "1024 8388608 0 0" ] ||
     soft_fail "allocs: hold_blocks $an/$abytes allocated, $n/$bytes in use; want 1024/8388608, 0/0"
-pprof_text go "$IT_TMP/api-threadcreate.raw" -raw "$IT_TMP/api-threadcreate.pb.gz"
+pprof_text go "$IT_TMP/api-threadcreate.raw" -raw "$IT_TMP/api/threadcreate.pb.gz"
 grep -q '^threadcreate/count' "$IT_TMP/api-threadcreate.raw" || soft_fail "threadcreate: not Go's sample type"
-pprof_text go "$IT_TMP/api-custom.raw" -raw "$IT_TMP/api-custom.pb.gz"
+pprof_text go "$IT_TMP/api-custom.raw" -raw "$IT_TMP/api/connections.pb.gz"
 grep -q '^connections/count' "$IT_TMP/api-custom.raw" || soft_fail "custom: not <name>/count"
+
+step "Go's text formats (debug=1)"
+head -n 3 "$IT_TMP/api/heap.txt"
+grep -Eq '^heap profile: [0-9]+: [0-9]+ \[[0-9]+: [0-9]+\] @ heap/2$' "$IT_TMP/api/heap.txt" ||
+    soft_fail "heap.txt: no Go heap header (rate 1: heap/2)"
+grep -Eq '^1024: 8388608 \[1024: 8388608\] @( 0x[0-9a-f]+)+$' "$IT_TMP/api/heap.txt" ||
+    soft_fail "heap.txt: no record of hold_blocks's 1024 blocks"
+grep -Eq $'^#\t0x[0-9a-f]+\thold_blocks\+0x[0-9a-f]+\t.*profiles_api.c:[0-9]+$' "$IT_TMP/api/heap.txt" ||
+    soft_fail "heap.txt: no symbolized frame line for hold_blocks"
+grep -q '^# runtime.MemStats' "$IT_TMP/api/heap.txt" || soft_fail "heap.txt: no MemStats block"
+# pprof's legacy heap parser reads it: 8 MiB in use at one stack.
+pprof_text go "$IT_TMP/heap-text.raw" -raw -symbolize=none "$IT_TMP/api/heap.txt"
+grep -Eq '^ +1024 +8388608 +1024 +8388608: ' "$IT_TMP/heap-text.raw" ||
+    soft_fail "go tool pprof does not read heap.txt's record as 1024 objects, 8388608 bytes"
+grep -q '^threadcreate profile: total 3$' "$IT_TMP/api/threadcreate.txt" ||
+    soft_fail "threadcreate.txt: not 'threadcreate profile: total 3'"
+grep -Eq '^3 @( 0x[0-9a-f]+)+$' "$IT_TMP/api/threadcreate.txt" || soft_fail "threadcreate.txt: no record of 3"
+grep -q '^connections profile: total 4$' "$IT_TMP/api/connections.txt" ||
+    soft_fail "connections.txt: not 'connections profile: total 4'"
+[ "$(awk '/^[0-9]+ @/ { n += $1 } END { print n + 0 }' "$IT_TMP/api/connections.txt")" = 4 ] ||
+    soft_fail "connections.txt: the records do not add up to 4"
 
 # check_tools GO TAG: default sample types, names and lines in that Go's pprof.
 check_tools() {
     local go=$1 tag=$2
     step "$go tool pprof on the in-process profiles ($tag)"
-    pprof_text "$go" "$IT_TMP/heap-$tag.top" -top "$IT_TMP/api-heap.pb.gz"
-    pprof_text "$go" "$IT_TMP/allocs-$tag.top" -top "$IT_TMP/api-allocs.pb.gz"
+    pprof_text "$go" "$IT_TMP/heap-$tag.top" -top "$IT_TMP/api/heap.pb.gz"
+    pprof_text "$go" "$IT_TMP/allocs-$tag.top" -top "$IT_TMP/api/allocs.pb.gz"
     grep -q '^Type: inuse_space$' "$IT_TMP/heap-$tag.top" || soft_fail "heap: not inuse_space ($tag)"
     grep -q '^Type: alloc_space$' "$IT_TMP/allocs-$tag.top" || soft_fail "allocs: not alloc_space ($tag)"
     grep -Eq '^ +8MB +(99|100)(\.[0-9]+)?% .* hold_blocks$' "$IT_TMP/heap-$tag.top" ||
         soft_fail "heap: hold_blocks does not hold the 8 MiB ($tag)"
     grep -q '^File: profiles_api$' "$IT_TMP/heap-$tag.top" ||
         soft_fail "heap: the first mapping is not the program ($tag)"
-    pprof_text "$go" "$IT_TMP/threadcreate-$tag.top" -top "$IT_TMP/api-threadcreate.pb.gz"
+    pprof_text "$go" "$IT_TMP/threadcreate-$tag.top" -top "$IT_TMP/api/threadcreate.pb.gz"
     grep -Eq '^ +3 +100% +100% +3 +100% +spawn_threads$' "$IT_TMP/threadcreate-$tag.top" ||
         soft_fail "threadcreate: spawn_threads did not create the 3 threads ($tag)"
-    pprof_text "$go" "$IT_TMP/custom-$tag.top" -top "$IT_TMP/api-custom.pb.gz"
+    pprof_text "$go" "$IT_TMP/custom-$tag.top" -top "$IT_TMP/api/connections.pb.gz"
     grep -Eq '^ +2 +50.00% .* open_a$' "$IT_TMP/custom-$tag.top" &&
         grep -Eq '^ +2 +50.00% .* open_b$' "$IT_TMP/custom-$tag.top" ||
         soft_fail "custom: not 2 values at open_a and 2 at open_b ($tag)"
-    pprof_text "$go" "$IT_TMP/lines-$tag.txt" -traces -lines "$IT_TMP/api-heap.pb.gz"
+    pprof_text "$go" "$IT_TMP/lines-$tag.txt" -traces -lines "$IT_TMP/api/heap.pb.gz"
     grep -q 'hold_blocks .*profiles_api.c:[0-9]' "$IT_TMP/lines-$tag.txt" ||
         soft_fail "heap: no source line for hold_blocks ($tag)"
 }

@@ -7,13 +7,18 @@
  * condition variable in cond_pause() and on a semaphore in sem_pause(), measured too. Prints
  * "mutex_wait_ns=<n> cond_wait_ns=<n> sem_wait_ns=<n>" (tests/integration/
  * test_contention_inprocess.sh compares it with LTPROF_MUTEXPROFILE and LTPROF_BLOCKPROFILE).
+ * With a folder argument it also writes mutex.txt and block.txt there in Go's text format,
+ * through ltprof_profile_write found with dlsym (the library is preloaded, not linked).
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #define NOINLINE __attribute__((noipa))
 #define THREADS 4
@@ -88,7 +93,21 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-int main(void)
+/* Writes profile `name` as Go's text into dir/<name>.txt. 0 on success. */
+static int write_text(const char *dir, const char *name)
+{
+    int (*write_profile)(const char *, int, int) =
+        (int (*)(const char *, int, int))dlsym(RTLD_DEFAULT, "ltprof_profile_write");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s.txt", dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int rc = write_profile && fd >= 0 ? write_profile(name, fd, 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+int main(int argc, char **argv)
 {
     pthread_t th[THREADS];
     sem_init(&sem, 0, 0);
@@ -121,5 +140,9 @@ int main(void)
     }
     printf("mutex_wait_ns=%llu cond_wait_ns=%llu sem_wait_ns=%llu\n", (unsigned long long)m,
            (unsigned long long)c, (unsigned long long)w);
+    if (argc > 1 && (write_text(argv[1], "mutex") != 0 || write_text(argv[1], "block") != 0)) {
+        fprintf(stderr, "contention: ltprof_profile_write failed\n");
+        return 1;
+    }
     return 0;
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Integration-test program for ltprof_profile_write (linked with -lltprof): hold_blocks()
- * keeps 8 MiB in 1024 blocks of 8 KiB, the program writes the "heap" profile to the file
- * argv[1], frees the blocks, writes "allocs" to argv[2]; spawn_threads() creates 3 threads and
- * joins them, and "threadcreate" goes to argv[3]; a user-defined profile "connections" gets 3
- * values from open_a and 2 from open_b, loses one of open_a's, and goes to argv[4]; then it
- * checks the API's answers to bad requests. Prints "api: <call>=<status>" lines and exits 0 when every answer was the
+ * Integration-test program for ltprof_profile_write (linked with -lltprof), writing into the
+ * folder argv[1]: hold_blocks() keeps 8 MiB in 1024 blocks of 8 KiB, the program writes
+ * heap.pb.gz and heap.txt (debug=1), frees the blocks, writes allocs.pb.gz; spawn_threads()
+ * creates 3 threads and joins them: threadcreate.pb.gz and .txt; a user-defined profile
+ * "connections" gets 3 values from open_a and 2 from open_b, loses one of open_a's:
+ * connections.pb.gz and .txt; then it checks the API's answers to bad requests. Prints "api: <call>=<status>" lines and exits 0 when every answer was the
  * documented one (tests/integration/test_heap_inprocess.sh reads the files).
  */
 #include <fcntl.h>
@@ -69,32 +69,39 @@ static void expect(const char *what, int got, int want)
     }
 }
 
-static int write_to(const char *name, const char *path)
+static const char *out_dir;
+
+/* Writes profile `name` (debug 0 or 1) to out_dir/<name>.pb.gz or .txt. */
+static int write_to(const char *name, int debug)
 {
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s.%s", out_dir, name, debug ? "txt" : "pb.gz");
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         perror(path);
         exit(1);
     }
-    int rc = ltprof_profile_write(name, fd, 0);
+    int rc = ltprof_profile_write(name, fd, debug);
     close(fd);
     return rc;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s HEAP_FILE ALLOCS_FILE THREADCREATE_FILE CUSTOM_FILE\n",
-                argv[0]);
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s OUT_DIR\n", argv[0]);
         return 2;
     }
+    out_dir = argv[1];
     hold_blocks();
-    expect("heap", write_to("heap", argv[1]), LTPROF_OK);
+    expect("heap", write_to("heap", 0), LTPROF_OK);
+    expect("heap_text", write_to("heap", 1), LTPROF_OK);
     for (int i = 0; i < BLOCKS; i++)
         free(blocks[i]);
-    expect("allocs", write_to("allocs", argv[2]), LTPROF_OK);
+    expect("allocs", write_to("allocs", 0), LTPROF_OK);
     spawn_threads();
-    expect("threadcreate", write_to("threadcreate", argv[3]), LTPROF_OK);
+    expect("threadcreate", write_to("threadcreate", 0), LTPROF_OK);
+    expect("threadcreate_text", write_to("threadcreate", 1), LTPROF_OK);
 
     ltprof_profile *p = ltprof_profile_new("connections");
     expect("new", p ? LTPROF_OK : LTPROF_ERR_INVALID, LTPROF_OK);
@@ -126,14 +133,15 @@ int main(int argc, char **argv)
     expect("profiles_6", n == 6 && strcmp(names[1], "block") == 0 &&
                              strcmp(names[2], "connections") == 0 ? LTPROF_OK : LTPROF_ERR_INVALID,
            LTPROF_OK);
-    expect("custom", write_to("connections", argv[4]), LTPROF_OK);
+    expect("custom", write_to("connections", 0), LTPROF_OK);
+    expect("custom_text", write_to("connections", 1), LTPROF_OK);
 
     int null_fd = open("/dev/null", O_WRONLY);
     expect("unknown_name", ltprof_profile_write("nosuch", null_fd, 0), LTPROF_ERR_NOT_FOUND);
     expect("null_name", ltprof_profile_write(NULL, null_fd, 0), LTPROF_ERR_INVALID);
     expect("mutex", ltprof_profile_write("mutex", null_fd, 0), LTPROF_OK);
     expect("goroutine", ltprof_profile_write("goroutine", null_fd, 0), LTPROF_ERR_UNSUPPORTED);
-    expect("debug_1", ltprof_profile_write("heap", null_fd, 1), LTPROF_ERR_UNSUPPORTED);
+    expect("goroutine_text", ltprof_profile_write("goroutine", null_fd, 1), LTPROF_ERR_UNSUPPORTED);
     expect("debug_7", ltprof_profile_write("heap", null_fd, 7), LTPROF_ERR_INVALID);
     expect("negative_fd", ltprof_profile_write("heap", -1, 0), LTPROF_ERR_INVALID);
     int ro = open("/dev/null", O_RDONLY);

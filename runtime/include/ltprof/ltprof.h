@@ -66,8 +66,9 @@ LTPROF_API void ltprof_region_end(uint64_t task_id, const char *type);
 LTPROF_API void ltprof_log(uint64_t task_id, const char *category, const char *message);
 
 /*
- * Writes the profile `name` of this process, now, to `fd` as gzipped profile.proto (Go's
- * pprof.Lookup(name).WriteTo with debug 0), from the always-on tables, symbolized in-process.
+ * Writes the profile `name` of this process, now, to `fd`, from the always-on tables,
+ * symbolized in-process, like Go's pprof.Lookup(name).WriteTo(w, debug): debug 0 writes
+ * gzipped profile.proto, 1 (or 2) Go's legacy text format (which pprof also reads).
  * "heap": the sampled allocations (LTPROF_MEMPROFILE_RATE) still in use and all made since
  * the start, shown as inuse_space by default; "allocs": the same, shown as alloc_space.
  * "mutex": contended waits on mutexes and rwlocks (LTPROF_MUTEX_FRACTION), "block": every wait
@@ -75,7 +76,7 @@ LTPROF_API void ltprof_log(uint64_t task_id, const char *category, const char *m
  * is 0, the default, as in Go. "threadcreate": the stacks that created the program's threads
  * (not LTTng-UST's own), every thread since the start.
  * Returns LTPROF_OK; LTPROF_ERR_NOT_FOUND for an unknown name; LTPROF_ERR_UNSUPPORTED for
- * "goroutine" (the thread profile) and debug 1 or 2 (not available yet);
+ * "goroutine" (the thread profile: not available yet);
  * LTPROF_ERR_INVALID for a NULL name, a negative fd or another debug; LTPROF_ERR_IO when a
  * write fails (partial output); LTPROF_ERR_NOMEM. Call from any thread, not from a signal
  * handler. Setting LTPROF_HEAPPROFILE=FILE (LTPROF_MUTEXPROFILE, LTPROF_BLOCKPROFILE) writes
