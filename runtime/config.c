@@ -165,6 +165,8 @@ void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn)
              HEAP_INTERVAL_MS_MAX, &cfg->heap_interval_ms, warn);
     load_u64("LTPROF_MEMPROFILE_RATE", getenv_fn("LTPROF_MEMPROFILE_RATE"), MEMPROFILE_RATE_MAX,
              &cfg->memprofile_rate, warn);
+    load_path("LTPROF_CPUPROFILE", getenv_fn("LTPROF_CPUPROFILE"), cfg->cpu_profile,
+              sizeof(cfg->cpu_profile), warn);
     load_path("LTPROF_HEAPPROFILE", getenv_fn("LTPROF_HEAPPROFILE"), cfg->heap_profile,
               sizeof(cfg->heap_profile), warn);
     load_path("LTPROF_MUTEXPROFILE", getenv_fn("LTPROF_MUTEXPROFILE"), cfg->mutex_profile,

@@ -291,7 +291,7 @@ int rt_custom_profile_write(const char *name, int fd, int debug)
         while (j < n && by_stack(&copy[i], &copy[j]) == 0)
             j++;
         int64_t count = (int64_t)(j - i);
-        rc = rt_writer_sample(&w, copy[i].pcs, copy[i].npcs, &count, NULL, 0);
+        rc = rt_writer_sample(&w, copy[i].pcs, copy[i].npcs, 0, &count, NULL, 0);
         i = j;
     }
     rc = rt_writer_finish(&w, fd, rc);

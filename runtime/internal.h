@@ -6,6 +6,7 @@
 #ifndef LTPROF_RUNTIME_INTERNAL_H
 #define LTPROF_RUNTIME_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -29,6 +30,7 @@ struct rt_config {
     /* Written at exit ("" = not), absolute paths where "%p" is the pid: LTPROF_HEAPPROFILE,
      * LTPROF_MUTEXPROFILE, LTPROF_BLOCKPROFILE. Naming the mutex (block) file turns that
      * table on at 1 unless its rate is given, as `go test -mutexprofile` does. */
+    char cpu_profile[4096];        /* LTPROF_CPUPROFILE: the whole run's CPU profile */
     char heap_profile[4096];
     char mutex_profile[4096];
     char block_profile[4096];
@@ -48,6 +50,12 @@ void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn);
 /* Writes the profiles the configuration names (LTPROF_HEAPPROFILE, ...) at exit; each "%p"
  * becomes the pid. A failure is reported on stderr and leaves no file. */
 void rt_profiles_write_at_exit(const struct rt_config *cfg);
+/* `pattern` with each "%p" replaced by the pid; false when it does not fit. */
+bool rt_expand_pid(const char *pattern, char *out, size_t size);
+/* LTPROF_CPUPROFILE (cpu_profile.c): starts the in-process CPU profile into the file, and
+ * stops and writes it at exit. Failures are reported on stderr and leave no file. */
+void rt_cpu_profile_start_from_env(const char *pattern);
+void rt_cpu_profile_stop_at_exit(void);
 
 /* One in-process profile being written (profile_writer.c). */
 struct pprof_kind;
@@ -61,9 +69,10 @@ struct rt_writer {
  * 0 or LTPROF_ERR_NOMEM; call rt_writer_finish either way. */
 int rt_writer_open(struct rt_writer *w, const struct pprof_kind *kind, int64_t period,
                    const char *comment);
-/* One final sample at the stack `pcs` (return addresses, leaf first). 0 or a negative status. */
-int rt_writer_sample(struct rt_writer *w, const uint64_t *pcs, size_t n, const int64_t *values,
-                     const struct pprof_label *labels, size_t n_labels);
+/* One final sample at the stack `pcs` (return addresses, leaf first; with exact_leaf the first
+ * is the interrupted instruction itself, as in a CPU sample). 0 or a negative status. */
+int rt_writer_sample(struct rt_writer *w, const uint64_t *pcs, size_t n, int exact_leaf,
+                     const int64_t *values, const struct pprof_label *labels, size_t n_labels);
 /* When rc is 0, writes the profile to fd (LTPROF_ERR_IO when a write fails); frees everything.
  * Returns the status. */
 int rt_writer_finish(struct rt_writer *w, int fd, int rc);

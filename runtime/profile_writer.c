@@ -14,7 +14,7 @@
 #include "sym.h"
 #include "sym_pprof.h"
 
-#define MAX_FRAMES 64
+#define MAX_FRAMES 128
 
 static int fd_write(void *ctx, const void *data, size_t len)
 {
@@ -46,14 +46,14 @@ int rt_writer_open(struct rt_writer *w, const struct pprof_kind *kind, int64_t p
     return comment ? pprof_builder_add_comment(w->b, comment) : 0;
 }
 
-int rt_writer_sample(struct rt_writer *w, const uint64_t *pcs, size_t n, const int64_t *values,
-                     const struct pprof_label *labels, size_t n_labels)
+int rt_writer_sample(struct rt_writer *w, const uint64_t *pcs, size_t n, int exact_leaf,
+                     const int64_t *values, const struct pprof_label *labels, size_t n_labels)
 {
     uint64_t locs[MAX_FRAMES];
     if (n > MAX_FRAMES)
         n = MAX_FRAMES;
     for (size_t i = 0; i < n; i++) /* return addresses: step back into the call */
-        if (!(locs[i] = sym_pprof_location(w->sp, pcs[i] - 1)))
+        if (!(locs[i] = sym_pprof_location(w->sp, i == 0 && exact_leaf ? pcs[i] : pcs[i] - 1)))
             return LTPROF_ERR_NOMEM;
     return pprof_builder_add_final_sample(w->b, locs, n, values, labels, n_labels);
 }

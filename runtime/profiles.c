@@ -62,7 +62,7 @@ static int write_heap(const char *name, int fd)
         pprof_scale_heap_sample(k->v[0] - k->v[2], k->v[1] - k->v[3], snap.rate, &values[2],
                                 &values[3]);
         struct pprof_label bytes = {.key = "bytes", .num = (int64_t)k->key};
-        rc = rt_writer_sample(&w, snap.pcs + k->pcs_offset, k->npcs, values, &bytes,
+        rc = rt_writer_sample(&w, snap.pcs + k->pcs_offset, k->npcs, 0, values, &bytes,
                               k->key ? 1 : 0);
     }
     tr_bucket_snapshot_free(&snap);
@@ -97,7 +97,7 @@ static int write_counts(const char *name, int fd)
             continue;
         uint64_t count = block ? k->v[0] / TR_BLOCK_COUNT_ONE : k->v[0];
         int64_t values[2] = {(int64_t)(count ? count : 1), (int64_t)k->v[1]}; /* threads: [0] */
-        rc = rt_writer_sample(&w, snap.pcs + k->pcs_offset, k->npcs, values, NULL, 0);
+        rc = rt_writer_sample(&w, snap.pcs + k->pcs_offset, k->npcs, 0, values, NULL, 0);
     }
     tr_bucket_snapshot_free(&snap);
     return rt_writer_finish(&w, fd, rc);
@@ -247,8 +247,7 @@ LTPROF_API int ltprof_profile_write(const char *name, int fd, int debug)
     return rc;
 }
 
-/* `pattern` with each "%p" replaced by the pid. False when it does not fit. */
-static bool expand_pid(const char *pattern, char *out, size_t size)
+bool rt_expand_pid(const char *pattern, char *out, size_t size)
 {
     size_t n = 0;
     for (const char *p = pattern; *p; p++) {
@@ -267,7 +266,7 @@ static void write_at_exit(const char *name, const char *variable, const char *pa
     char path[4200];
     if (!pattern[0])
         return;
-    if (!expand_pid(pattern, path, sizeof(path))) {
+    if (!rt_expand_pid(pattern, path, sizeof(path))) {
         fprintf(stderr, "ltprof: cannot write %s=%s: path too long\n", variable, pattern);
         return;
     }

@@ -41,6 +41,7 @@ static void print_stats(void)
 __attribute__((destructor)) static void announce_at_exit(void)
 {
     tr_emit_process_info();
+    rt_cpu_profile_stop_at_exit();
     rt_profiles_write_at_exit(&runtime_config);
 }
 
@@ -86,6 +87,7 @@ __attribute__((constructor)) static void rt_start(void)
            runtime_config.max_frames, tr_sched_source(),
            (unsigned long long)runtime_config.syscall_ns);
     tr_emit_process_info();
+    rt_cpu_profile_start_from_env(runtime_config.cpu_profile);
     if (runtime_config.stats)
         atexit(print_stats);
 }

@@ -125,6 +125,12 @@ static inline void tr_announce_states_once(void)
         tr_emit_thread_states();
 }
 
+/* The in-process CPU profile (cpu_profile.c): non-zero while one collects, and the handler's
+ * hand-over of a sample. ASYNC-SIGNAL-SAFE. */
+extern _Atomic int tr_cpu_profile_on TR_HIDDEN;
+void tr_cpu_profile_push(const struct tr_thread_slot *slot, uint32_t tid, uint64_t weight_ns,
+                         const uint64_t *pcs, size_t n) TR_HIDDEN;
+
 /* The SIGPROF handler (sampler_signal.c). */
 void tr_sigprof_handler(int sig, siginfo_t *info, void *ucontext) TR_HIDDEN;
 

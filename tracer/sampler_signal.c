@@ -173,7 +173,8 @@ static void sample(struct tr_thread_slot *slot, const siginfo_t *info, void *uco
         if (atomic_load_explicit(&tr_samp.states_announced, RELAXED))
             atomic_store_explicit(&tr_samp.states_announced, 0, RELAXED); /* session over */
     }
-    if (!enabled && !atomic_load_explicit(&tr_samp.force_unwind, RELAXED))
+    int profiling = atomic_load_explicit(&tr_cpu_profile_on, memory_order_acquire);
+    if (!enabled && !profiling && !atomic_load_explicit(&tr_samp.force_unwind, RELAXED))
         return;
     if (enabled)
         announce_if_needed(slot);
@@ -189,6 +190,8 @@ static void sample(struct tr_thread_slot *slot, const siginfo_t *info, void *uco
     if (enabled)
         lttng_ust_tracepoint(ltprof, cpu_sample, (uint32_t)tr_tid_self(), weight_ns, (uint8_t)status,
                              pcs, (uint16_t)n);
+    if (profiling)
+        tr_cpu_profile_push(slot, (uint32_t)tr_tid_self(), weight_ns, pcs, n);
 }
 
 void tr_sigprof_handler(int sig, siginfo_t *info, void *ucontext)

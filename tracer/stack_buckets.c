@@ -118,6 +118,17 @@ struct tr_bucket *tr_buckets_at(struct tr_buckets *t, uint32_t id)
     return id < t->n ? &t->buckets[id] : NULL;
 }
 
+void tr_buckets_reset(struct tr_buckets *t)
+{
+    if (t->buckets)
+        munmap(t->buckets, t->cap * sizeof(*t->buckets));
+    if (t->index)
+        munmap(t->index, (size_t)2 * t->cap * sizeof(*t->index));
+    if (t->pcs)
+        munmap(t->pcs, t->cap_pcs * sizeof(*t->pcs));
+    *t = (struct tr_buckets)TR_BUCKETS_INIT;
+}
+
 uint64_t tr_buckets_bytes(const struct tr_buckets *t)
 {
     return (uint64_t)t->cap * (sizeof(*t->buckets) + 2 * sizeof(*t->index)) +

@@ -31,6 +31,8 @@ struct tr_buckets {
 uint32_t tr_buckets_for(struct tr_buckets *t, const uint64_t *pcs, size_t n, uint64_t key);
 /* The bucket `id`, or NULL. Valid until the next tr_buckets_for. */
 struct tr_bucket *tr_buckets_at(struct tr_buckets *t, uint32_t id);
+/* Empties the table and gives its memory back. */
+void tr_buckets_reset(struct tr_buckets *t);
 /* Bytes mapped for the table. */
 uint64_t tr_buckets_bytes(const struct tr_buckets *t);
 /* Copies the table into `out` (malloc'ed buckets and frames). 0, or -1 when out of memory. */

@@ -163,6 +163,27 @@ uint64_t tr_block_rate(void);
  * the rate now. 0, or LTPROF_ERR_NOMEM. */
 int tr_contention_snapshot(int which, struct tr_bucket_snapshot *s);
 
+/* ---- the in-process CPU profile (cpu_profile.c) ---- */
+
+/* Starts collecting CPU samples in-process (Go's pprof.StartCPUProfile). 0;
+ * LTPROF_ERR_BUSY when one runs; LTPROF_ERR_UNSUPPORTED when CPU sampling is off;
+ * LTPROF_ERR_NOMEM. */
+int tr_cpu_profile_start(void);
+
+struct tr_cpu_profile_result {
+    struct tr_bucket_snapshot snap; /* per (stack, tid: key): v = {samples, cpu ns} */
+    struct {
+        uint32_t tid;
+        char name[16];
+    } *names; /* the threads' names when first sampled */
+    size_t n_names;
+    uint64_t samples, lost, period_ns;
+};
+/* Stops it and hands over what it collected. 0; LTPROF_ERR_NOT_FOUND when none runs;
+ * LTPROF_ERR_NOMEM. Free the result with tr_cpu_profile_result_free. */
+int tr_cpu_profile_stop(struct tr_cpu_profile_result *out);
+void tr_cpu_profile_result_free(struct tr_cpu_profile_result *r);
+
 /* The threadcreate table (threadcreate.c): v[0] = threads created from each stack. 0, or
  * LTPROF_ERR_NOMEM. */
 int tr_threadcreate_snapshot(struct tr_bucket_snapshot *s);

@@ -5,14 +5,17 @@
  * heap.pb.gz and heap.txt (debug=1), frees the blocks, writes allocs.pb.gz; spawn_threads()
  * creates 3 threads and joins them: threadcreate.pb.gz and .txt; a user-defined profile
  * "connections" gets 3 values from open_a and 2 from open_b, loses one of open_a's:
- * connections.pb.gz and .txt; then it checks the API's answers to bad requests. Prints "api: <call>=<status>" lines and exits 0 when every answer was the
+ * connections.pb.gz and .txt; ltprof_start_cpu_profile around burn_cpu() (0.3 s of CPU):
+ * cpu.pb.gz; then it checks the API's answers to bad requests. Prints "api: <call>=<status>" lines and exits 0 when every answer was the
  * documented one (tests/integration/test_heap_inprocess.sh reads the files).
  */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ltprof/ltprof.h>
@@ -58,6 +61,21 @@ NOINLINE void open_b(ltprof_profile *p, int i)
 {
     if (ltprof_profile_add(p, &conns[i], 0) != LTPROF_OK)
         exit(1);
+}
+
+static volatile uint64_t burn_sink;
+
+NOINLINE void burn_cpu(void)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    uint64_t x = 1;
+    do {
+        for (int i = 0; i < 100000; i++)
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    } while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 300000000L);
+    burn_sink = x;
 }
 
 static void expect(const char *what, int got, int want)
@@ -135,6 +153,17 @@ int main(int argc, char **argv)
            LTPROF_OK);
     expect("custom", write_to("connections", 0), LTPROF_OK);
     expect("custom_text", write_to("connections", 1), LTPROF_OK);
+
+    char cpu_path[4096];
+    snprintf(cpu_path, sizeof(cpu_path), "%s/cpu.pb.gz", out_dir);
+    int cpu_fd = open(cpu_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    expect("cpu_stop_unstarted", ltprof_stop_cpu_profile(), LTPROF_ERR_NOT_FOUND);
+    expect("cpu_start", ltprof_start_cpu_profile(cpu_fd), LTPROF_OK);
+    expect("cpu_start_again", ltprof_start_cpu_profile(cpu_fd), LTPROF_ERR_BUSY);
+    burn_cpu();
+    expect("cpu_stop", ltprof_stop_cpu_profile(), LTPROF_OK);
+    close(cpu_fd);
+    expect("cpu_start_negative_fd", ltprof_start_cpu_profile(-1), LTPROF_ERR_INVALID);
 
     int null_fd = open("/dev/null", O_WRONLY);
     expect("unknown_name", ltprof_profile_write("nosuch", null_fd, 0), LTPROF_ERR_NOT_FOUND);

@@ -86,6 +86,19 @@ LTPROF_API void ltprof_log(uint64_t task_id, const char *category, const char *m
 LTPROF_API int ltprof_profile_write(const char *name, int fd, int debug);
 
 /*
+ * The CPU profile of this process from now on, collected in-process (no LTTng session), like
+ * Go's pprof.StartCPUProfile(w) / StopCPUProfile: ltprof_stop_cpu_profile writes it to the fd
+ * given to start (gzipped profile.proto, Go's CPU sample types, labels thread, tid, pid) and
+ * leaves the fd open. Samples come at LTPROF_CPU_HZ per CPU-second of each thread. Start:
+ * LTPROF_OK; LTPROF_ERR_BUSY when a profile runs (LTPROF_CPUPROFILE's included);
+ * LTPROF_ERR_UNSUPPORTED when CPU sampling is off (LTPROF_CPU_HZ=0 or refused);
+ * LTPROF_ERR_INVALID for a negative fd. Stop: LTPROF_OK; LTPROF_ERR_NOT_FOUND when none runs;
+ * LTPROF_ERR_IO; LTPROF_ERR_NOMEM. LTPROF_CPUPROFILE=FILE profiles the whole run into FILE.
+ */
+LTPROF_API int ltprof_start_cpu_profile(int fd);
+LTPROF_API int ltprof_stop_cpu_profile(void);
+
+/*
  * User-defined profiles, like Go's pprof.NewProfile: a named set of values (any non-NULL
  * pointers: open connections, buffers in flight...), each recorded with the stack of the code
  * that added it; ltprof_profile_write(name, ...) writes it as a count profile (sample type

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# cpu_inprocess: the CPU profile collected and written by the process itself (no LTTng
+# session): LTPROF_CPUPROFILE=FILE over tests/programs/shares, which measures its own CPU time
+# per function and thread: each share within 5 percentage points of the truth, per thread too
+# (the thread label), Go's sample types; ltprof_start_cpu_profile / ltprof_stop_cpu_profile
+# around tests/programs/profiles_api's burn_cpu (0.3 s): at least 20 samples, burn_cpu on top
+# (the program checks the API's statuses); with CPU sampling off (LTPROF_CPU_HZ=0) one message,
+# no file, the program's own exit status.
+source "$(dirname "$0")/lib.sh"
+
+require_built
+
+step "LTPROF_CPUPROFILE over shares"
+rc=0
+run_limited 120 env LD_PRELOAD="$LTPROF_LIB" LTPROF_CPUPROFILE="$IT_TMP/cpu.pb.gz" \
+    "$LTPROF_PROGRAMS/shares" "$IT_TMP/truth.txt" || rc=$?
+[ "$rc" -eq 0 ] || fail "shares exited with $rc"
+require_file "$IT_TMP/cpu.pb.gz" "LTPROF_CPUPROFILE"
+cat "$IT_TMP/truth.txt"
+pprof_text "$GO" "$IT_TMP/raw.txt" -symbolize=none -raw "$IT_TMP/cpu.pb.gz"
+grep -q '^samples/count cpu/nanoseconds' "$IT_TMP/raw.txt" || soft_fail "not Go's CPU sample types"
+grep -q '^Period: 10000000$' "$IT_TMP/raw.txt" || soft_fail "the period is not 10 ms (100 Hz)"
+"${CHECK[@]}" shares "$IT_TMP/raw.txt" "$IT_TMP/truth.txt" --tolerance 5 ||
+    soft_fail "CPU shares differ from the measured truth"
+for t in alpha beta; do
+    pprof_text "$GO" "$IT_TMP/top-$t.txt" -top -tagfocus="thread=^$t\$" "$IT_TMP/cpu.pb.gz"
+    case $t in alpha) f=func_a1 ;; beta) f=func_b1 ;; esac
+    grep -q " $f\$" "$IT_TMP/top-$t.txt" || soft_fail "-tagfocus thread=$t does not show $f"
+    ! grep -q ' func_main_burn$' "$IT_TMP/top-$t.txt" || soft_fail "-tagfocus thread=$t shows main's work"
+done
+
+step "ltprof_start_cpu_profile / ltprof_stop_cpu_profile"
+mkdir -p "$IT_TMP/api"
+rc=0
+run_limited 60 "$LTPROF_PROGRAMS/profiles_api" "$IT_TMP/api" >"$IT_TMP/api.out" 2>&1 || rc=$?
+grep '^api: cpu' "$IT_TMP/api.out"
+[ "$rc" -eq 0 ] || soft_fail "profiles_api exited with $rc (a status was not the documented one)"
+pprof_text "$GO" "$IT_TMP/api-top.txt" -top "$IT_TMP/api/cpu.pb.gz"
+sed -n '1,10p' "$IT_TMP/api-top.txt"
+n=$(sed -n 's/^ltprof: \([0-9]*\) samples.*/\1/p' "$IT_TMP/api-top.txt")
+[ "${n:-0}" -ge 20 ] || soft_fail "only ${n:-0} samples for 0.3 s of CPU at 100 Hz"
+awk '$1 ~ /ms$|s$/ && NF >= 6 { print $6; exit }' "$IT_TMP/api-top.txt" | grep -qx burn_cpu ||
+    soft_fail "burn_cpu is not the top function"
+
+step "LTPROF_CPUPROFILE with CPU sampling off"
+rc=0
+run_limited 60 env LD_PRELOAD="$LTPROF_LIB" LTPROF_CPU_HZ=0 LTPROF_CPUPROFILE="$IT_TMP/off.pb.gz" \
+    "$LTPROF_PROGRAMS/shares" "$IT_TMP/truth-off.txt" >"$IT_TMP/off.out" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || soft_fail "shares exited with $rc"
+grep -q 'ltprof: LTPROF_CPUPROFILE=.*off.pb.gz: not supported' "$IT_TMP/off.out" ||
+    soft_fail "no message for LTPROF_CPUPROFILE without CPU sampling"
+[ ! -e "$IT_TMP/off.pb.gz" ] || soft_fail "a file was left"
+it_finish
