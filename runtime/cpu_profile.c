@@ -68,12 +68,14 @@ static int write_profile(int fd, const struct tr_cpu_profile_result *r)
         if (!k->v[0])
             continue;
         int64_t values[2] = {(int64_t)k->v[0], (int64_t)k->v[1]};
-        struct pprof_label labels[3] = {
-            {.key = "thread", .str = name_of(r, (uint32_t)k->key)},
-            {.key = "tid", .num = (int64_t)k->key},
+        uint32_t tid = (uint32_t)k->key;
+        struct pprof_label labels[3 + TR_MAX_LABELS] = {
+            {.key = "thread", .str = name_of(r, tid)},
+            {.key = "tid", .num = (int64_t)tid},
             {.key = "pid", .num = (int64_t)getpid()},
         };
-        rc = rt_writer_sample(&w, r->snap.pcs + k->pcs_offset, k->npcs, 1, values, labels, 3);
+        size_t n = 3 + rt_writer_labels(TR_KEY_LABELS(k->key, 32), labels + 3, TR_MAX_LABELS);
+        rc = rt_writer_sample(&w, r->snap.pcs + k->pcs_offset, k->npcs, 1, values, labels, n);
     }
     return rt_writer_finish(&w, fd, rc);
 }

@@ -73,6 +73,9 @@ int rt_writer_open(struct rt_writer *w, const struct pprof_kind *kind, int64_t p
  * is the interrupted instruction itself, as in a CPU sample). 0 or a negative status. */
 int rt_writer_sample(struct rt_writer *w, const uint64_t *pcs, size_t n, int exact_leaf,
                      const int64_t *values, const struct pprof_label *labels, size_t n_labels);
+/* Appends the pairs of thread label set `set` (tracer.h) to out as string labels; returns how
+ * many (at most max). */
+size_t rt_writer_labels(uint32_t set, struct pprof_label *out, size_t max);
 /* When rc is 0, writes the profile to fd (LTPROF_ERR_IO when a write fails); frees everything.
  * Returns the status. */
 int rt_writer_finish(struct rt_writer *w, int fd, int rc);

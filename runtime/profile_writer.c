@@ -58,6 +58,15 @@ int rt_writer_sample(struct rt_writer *w, const uint64_t *pcs, size_t n, int exa
     return pprof_builder_add_final_sample(w->b, locs, n, values, labels, n_labels);
 }
 
+size_t rt_writer_labels(uint32_t set, struct pprof_label *out, size_t max)
+{
+    const struct tr_label_set *s = tr_label_set_get(set);
+    size_t n = 0;
+    for (uint32_t i = 0; s && i < s->n && n < max; i++)
+        out[n++] = (struct pprof_label){.key = s->keys[i], .str = s->values[i]};
+    return n;
+}
+
 int rt_writer_finish(struct rt_writer *w, int fd, int rc)
 {
     if (rc == 0 && pprof_builder_write(w->b, fd_write, &fd) != 0)

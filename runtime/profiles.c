@@ -61,9 +61,13 @@ static int write_heap(const char *name, int fd)
         pprof_scale_heap_sample(k->v[0], k->v[1], snap.rate, &values[0], &values[1]);
         pprof_scale_heap_sample(k->v[0] - k->v[2], k->v[1] - k->v[3], snap.rate, &values[2],
                                 &values[3]);
-        struct pprof_label bytes = {.key = "bytes", .num = (int64_t)k->key};
-        rc = rt_writer_sample(&w, snap.pcs + k->pcs_offset, k->npcs, 0, values, &bytes,
-                              k->key ? 1 : 0);
+        struct pprof_label labels[1 + TR_MAX_LABELS];
+        size_t n = 0;
+        uint64_t size = TR_ALLOC_SIZE(k->key);
+        if (size)
+            labels[n++] = (struct pprof_label){.key = "bytes", .num = (int64_t)size};
+        n += rt_writer_labels(TR_KEY_LABELS(k->key, 48), labels + n, TR_MAX_LABELS);
+        rc = rt_writer_sample(&w, snap.pcs + k->pcs_offset, k->npcs, 0, values, labels, n);
     }
     tr_bucket_snapshot_free(&snap);
     return rt_writer_finish(&w, fd, rc);

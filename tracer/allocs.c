@@ -212,7 +212,7 @@ TR_TEXT __attribute__((noinline)) static void record_alloc(void *p, size_t size,
     uint64_t pcs[STACK_FRAMES];
     size_t n = tr_stack_capture_caller(pcs, STACK_FRAMES);
     lock_take();
-    uint32_t bucket = tr_buckets_for(&buckets, pcs, n, size);
+    uint32_t bucket = tr_buckets_for(&buckets, pcs, n, size | (uint64_t)tr_tls_labels << 48);
     int put = table_put((uintptr_t)p, size, bucket);
     struct tr_bucket *k = put == 0 ? tr_buckets_at(&buckets, bucket) : NULL;
     if (k) {

@@ -20,7 +20,7 @@
 #include "stack_buckets.h"
 
 #define RING_BYTES (32u * 1024u) /* 2 s of 100 Hz samples of 20 frames, drained every 20 ms */
-#define HEADER 16u               /* u32 tid, u16 frames, u16 0, u64 weight in ns */
+#define HEADER 16u               /* u32 tid, u16 frames, u16 label set, u64 weight in ns */
 
 struct ring {
     _Atomic uint32_t head; /* bytes written (the handler) */
@@ -67,7 +67,7 @@ void tr_cpu_profile_push(const struct tr_thread_slot *slot, uint32_t tid, uint64
         atomic_fetch_add_explicit(&lost, 1, memory_order_relaxed);
         return;
     }
-    uint32_t hdr[2] = {tid, (uint32_t)n};
+    uint32_t hdr[2] = {tid, (uint32_t)n | tr_tls_labels << 16}; /* the interrupted thread's */
     put(r, head, hdr, sizeof(hdr));
     put(r, head + 8, &weight_ns, sizeof(weight_ns));
     put(r, head + HEADER, pcs, 8 * n);
@@ -135,10 +135,12 @@ static void drain(void)
             uint64_t weight, pcs[TR_UNWIND_MAX_FRAMES];
             get(r, tail, hdr, sizeof(hdr));
             get(r, tail + 8, &weight, sizeof(weight));
-            size_t n = hdr[1] < TR_UNWIND_MAX_FRAMES ? hdr[1] : TR_UNWIND_MAX_FRAMES;
+            uint32_t frames = hdr[1] & 0xffff, labels = hdr[1] >> 16;
+            size_t n = frames < TR_UNWIND_MAX_FRAMES ? frames : TR_UNWIND_MAX_FRAMES;
             get(r, tail + HEADER, pcs, 8 * n);
-            tail += HEADER + 8u * hdr[1];
-            struct tr_bucket *b = tr_buckets_at(&table, tr_buckets_for(&table, pcs, n, hdr[0]));
+            tail += HEADER + 8u * frames;
+            uint64_t key = hdr[0] | (uint64_t)labels << 32;
+            struct tr_bucket *b = tr_buckets_at(&table, tr_buckets_for(&table, pcs, n, key));
             if (b) {
                 b->v[0]++;
                 b->v[1] += weight;

@@ -124,14 +124,17 @@ struct tr_alloc_stats {
 void tr_allocs_get_stats(struct tr_alloc_stats *stats);
 
 /* One bucket of an always-on table (stack_buckets.h): the events of one stack and key.
- * Allocations: key = block size, v = {allocations, bytes, frees, bytes freed}, raw sampled
- * counts. Contention: key 0, v = {count, delay in ns} (see tr_contention_snapshot). */
+ * Allocations: key = block size | label set << 48 (TR_ALLOC_SIZE), v = {allocations, bytes,
+ * frees, bytes freed}, raw sampled counts. Contention: key 0, v = {count, delay in ns} (see tr_contention_snapshot). */
 struct tr_bucket {
     uint64_t hash, key;
     uint64_t v[4];
     size_t pcs_offset; /* the stack: npcs return addresses, leaf first, in the frame pool */
     uint32_t npcs;
 };
+
+#define TR_ALLOC_SIZE(key) ((key) & ((1ull << 48) - 1))
+#define TR_KEY_LABELS(key, shift) ((uint32_t)((key) >> (shift)))
 
 /* A copy of a table, taken at once (malloc'ed; free with tr_bucket_snapshot_free). */
 struct tr_bucket_snapshot {
@@ -163,6 +166,27 @@ uint64_t tr_block_rate(void);
  * the rate now. 0, or LTPROF_ERR_NOMEM. */
 int tr_contention_snapshot(int which, struct tr_bucket_snapshot *s);
 
+/* ---- thread labels (labels.c), like Go's pprof.Do ---- */
+
+#define TR_MAX_LABEL_SETS 4096 /* distinct sets over the process's life (ids fit 16 bits) */
+#define TR_MAX_LABELS 16       /* pairs in one set */
+struct tr_label_set {
+    uint32_t n;
+    const char *keys[TR_MAX_LABELS]; /* sorted */
+    const char *values[TR_MAX_LABELS];
+};
+/* The calling thread's set id (0: none). Readable from a signal handler. */
+extern __thread uint32_t tr_tls_labels __attribute__((tls_model("initial-exec"), visibility("hidden")));
+/* Adds key=value to the calling thread's labels (a key's value replaced) until the matching
+ * pop. LTPROF_OK; LTPROF_ERR_INVALID (NULL or empty key, NULL value, more than 16 labels or 32
+ * nested pushes); LTPROF_ERR_NOMEM (out of memory, or 4096 distinct sets made already). */
+int tr_labels_push(const char *key, const char *value);
+void tr_labels_pop(void);
+/* The calling thread's value for key, or NULL. */
+const char *tr_label_value(const char *key);
+/* Set `id`, or NULL for 0 and unknown ids. Sets never change once made. */
+const struct tr_label_set *tr_label_set_get(uint32_t id);
+
 /* ---- the in-process CPU profile (cpu_profile.c) ---- */
 
 /* Starts collecting CPU samples in-process (Go's pprof.StartCPUProfile). 0;
@@ -171,7 +195,8 @@ int tr_contention_snapshot(int which, struct tr_bucket_snapshot *s);
 int tr_cpu_profile_start(void);
 
 struct tr_cpu_profile_result {
-    struct tr_bucket_snapshot snap; /* per (stack, tid: key): v = {samples, cpu ns} */
+    struct tr_bucket_snapshot snap; /* per (stack, key = tid | label set << 32): v = {samples,
+                                       cpu ns} */
     struct {
         uint32_t tid;
         char name[16];

@@ -5,8 +5,9 @@
 # per function and thread: each share within 5 percentage points of the truth, per thread too
 # (the thread label), Go's sample types; ltprof_start_cpu_profile / ltprof_stop_cpu_profile
 # around tests/programs/profiles_api's burn_cpu (0.3 s): at least 20 samples, burn_cpu on top
-# (the program checks the API's statuses); with CPU sampling off (LTPROF_CPU_HZ=0) one message,
-# no file, the program's own exit status.
+# (the program checks the API's statuses); labels pushed around burn_labeled and hold_labeled
+# on their CPU samples and allocations only; with CPU sampling off (LTPROF_CPU_HZ=0) one
+# message, no file, the program's own exit status.
 source "$(dirname "$0")/lib.sh"
 
 require_built
@@ -33,15 +34,30 @@ done
 step "ltprof_start_cpu_profile / ltprof_stop_cpu_profile"
 mkdir -p "$IT_TMP/api"
 rc=0
-run_limited 60 "$LTPROF_PROGRAMS/profiles_api" "$IT_TMP/api" >"$IT_TMP/api.out" 2>&1 || rc=$?
+LTPROF_MEMPROFILE_RATE=1 run_limited 60 "$LTPROF_PROGRAMS/profiles_api" "$IT_TMP/api" \
+    >"$IT_TMP/api.out" 2>&1 || rc=$?
 grep '^api: cpu' "$IT_TMP/api.out"
 [ "$rc" -eq 0 ] || soft_fail "profiles_api exited with $rc (a status was not the documented one)"
 pprof_text "$GO" "$IT_TMP/api-top.txt" -top "$IT_TMP/api/cpu.pb.gz"
 sed -n '1,10p' "$IT_TMP/api-top.txt"
 n=$(sed -n 's/^ltprof: \([0-9]*\) samples.*/\1/p' "$IT_TMP/api-top.txt")
 [ "${n:-0}" -ge 20 ] || soft_fail "only ${n:-0} samples for 0.3 s of CPU at 100 Hz"
-awk '$1 ~ /ms$|s$/ && NF >= 6 { print $6; exit }' "$IT_TMP/api-top.txt" | grep -qx burn_cpu ||
-    soft_fail "burn_cpu is not the top function"
+pprof_text "$GO" "$IT_TMP/api-cum.txt" -top -cum "$IT_TMP/api/cpu.pb.gz"
+cum=$(awk '$NF == "burn_cpu" { sub("ms$", "", $4); print $4 }' "$IT_TMP/api-cum.txt")
+echo "burn_cpu: ${cum:-0} ms (it burned 300 ms)"
+[ "${cum:-0}" -ge 250 ] && [ "${cum:-0}" -le 350 ] 2>/dev/null ||
+    soft_fail "burn_cpu holds ${cum:-0} ms, not 250-350 ms"
+
+step "labels (ltprof_labels_push): on CPU samples and sampled allocations"
+pprof_text "$GO" "$IT_TMP/label-cpu.txt" -top -tagfocus='request=^checkout$' "$IT_TMP/api/cpu.pb.gz"
+sed -n '1,9p' "$IT_TMP/label-cpu.txt"
+grep -Eq ' burn_labeled$' "$IT_TMP/label-cpu.txt" || soft_fail "cpu: no burn_labeled under request=checkout"
+! grep -Eq ' burn_cpu$' "$IT_TMP/label-cpu.txt" || soft_fail "cpu: burn_cpu (unlabeled) under request=checkout"
+pprof_text "$GO" "$IT_TMP/label-heap.txt" -top -tagfocus='request=^checkout$' "$IT_TMP/api/heap-labels.pb.gz"
+grep -Eq '^ +1MB +(99|100)(\.[0-9]+)?% .* hold_labeled$' "$IT_TMP/label-heap.txt" ||
+    soft_fail "heap: hold_labeled's 1 MiB is not all under request=checkout"
+pprof_text "$GO" "$IT_TMP/label-tags.txt" -tags "$IT_TMP/api/heap-labels.pb.gz"
+grep -q 'request' "$IT_TMP/label-tags.txt" || soft_fail "heap: -tags does not list request"
 
 step "LTPROF_CPUPROFILE with CPU sampling off"
 rc=0

@@ -5,8 +5,10 @@
  * heap.pb.gz and heap.txt (debug=1), frees the blocks, writes allocs.pb.gz; spawn_threads()
  * creates 3 threads and joins them: threadcreate.pb.gz and .txt; a user-defined profile
  * "connections" gets 3 values from open_a and 2 from open_b, loses one of open_a's:
- * connections.pb.gz and .txt; ltprof_start_cpu_profile around burn_cpu() (0.3 s of CPU):
- * cpu.pb.gz; then it checks the API's answers to bad requests. Prints "api: <call>=<status>" lines and exits 0 when every answer was the
+ * connections.pb.gz and .txt; ltprof_start_cpu_profile around burn_cpu() (0.3 s of CPU) and,
+ * under the label request=checkout, burn_labeled() (0.2 s), which also keeps 1 MiB
+ * (hold_labeled, 128 blocks): cpu.pb.gz and heap-labels.pb.gz; then it checks the API's
+ * answers to bad requests. Prints "api: <call>=<status>" lines and exits 0 when every answer was the
  * documented one (tests/integration/test_heap_inprocess.sh reads the files).
  */
 #include <fcntl.h>
@@ -65,7 +67,32 @@ NOINLINE void open_b(ltprof_profile *p, int i)
 
 static volatile uint64_t burn_sink;
 
+NOINLINE static void burn_for(long ns);
+
+/* The burners keep their frames (no tail call into burn_for). */
 NOINLINE void burn_cpu(void)
+{
+    burn_for(300000000L);
+    __asm__ volatile("" ::: "memory");
+}
+
+static void *labeled_blocks[128];
+
+NOINLINE void hold_labeled(void)
+{
+    for (int i = 0; i < 128; i++) {
+        labeled_blocks[i] = malloc(8192);
+        memset(labeled_blocks[i], 3, 8192);
+    }
+}
+
+NOINLINE void burn_labeled(void)
+{
+    burn_for(200000000L);
+    __asm__ volatile("" ::: "memory");
+}
+
+NOINLINE static void burn_for(long ns)
 {
     struct timespec t0, t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
@@ -74,7 +101,7 @@ NOINLINE void burn_cpu(void)
         for (int i = 0; i < 100000; i++)
             x = x * 6364136223846793005ull + 1442695040888963407ull;
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    } while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 300000000L);
+    } while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < ns);
     burn_sink = x;
 }
 
@@ -89,11 +116,11 @@ static void expect(const char *what, int got, int want)
 
 static const char *out_dir;
 
-/* Writes profile `name` (debug 0 or 1) to out_dir/<name>.pb.gz or .txt. */
-static int write_to(const char *name, int debug)
+/* Writes profile `name` (debug 0 or 1) to out_dir/<file>. */
+static int write_file(const char *name, int debug, const char *file)
 {
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s.%s", out_dir, name, debug ? "txt" : "pb.gz");
+    snprintf(path, sizeof(path), "%s/%s", out_dir, file);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         perror(path);
@@ -102,6 +129,14 @@ static int write_to(const char *name, int debug)
     int rc = ltprof_profile_write(name, fd, debug);
     close(fd);
     return rc;
+}
+
+/* ... to out_dir/<name>.pb.gz or .txt. */
+static int write_to(const char *name, int debug)
+{
+    char file[256];
+    snprintf(file, sizeof(file), "%s.%s", name, debug ? "txt" : "pb.gz");
+    return write_file(name, debug, file);
 }
 
 int main(int argc, char **argv)
@@ -161,7 +196,16 @@ int main(int argc, char **argv)
     expect("cpu_start", ltprof_start_cpu_profile(cpu_fd), LTPROF_OK);
     expect("cpu_start_again", ltprof_start_cpu_profile(cpu_fd), LTPROF_ERR_BUSY);
     burn_cpu();
+    expect("labels_push", ltprof_labels_push("request", "checkout"), LTPROF_OK);
+    expect("labels_value", ltprof_label("request") && strcmp(ltprof_label("request"), "checkout") == 0
+                               ? LTPROF_OK : LTPROF_ERR_NOT_FOUND, LTPROF_OK);
+    expect("labels_empty_key", ltprof_labels_push("", "x"), LTPROF_ERR_INVALID);
+    hold_labeled();
+    burn_labeled();
+    ltprof_labels_pop();
+    expect("labels_popped", ltprof_label("request") ? LTPROF_ERR_BUSY : LTPROF_OK, LTPROF_OK);
     expect("cpu_stop", ltprof_stop_cpu_profile(), LTPROF_OK);
+    expect("heap_labels", write_file("heap", 0, "heap-labels.pb.gz"), LTPROF_OK);
     close(cpu_fd);
     expect("cpu_start_negative_fd", ltprof_start_cpu_profile(-1), LTPROF_ERR_INVALID);
 

@@ -86,6 +86,20 @@ LTPROF_API void ltprof_log(uint64_t task_id, const char *category, const char *m
 LTPROF_API int ltprof_profile_write(const char *name, int fd, int debug);
 
 /*
+ * Labels of the calling thread, like Go's pprof.Do / pprof.WithLabels: from a push to its pop,
+ * the thread's CPU samples (ltprof_start_cpu_profile, LTPROF_CPUPROFILE) and sampled
+ * allocations (heap, allocs) carry key=value as a pprof label, for go tool pprof -tagfocus
+ * and -tags. Pushes nest (a key pushed again gets the new value until its pop). Recorded traces
+ * (`ltprof record`) do not carry labels yet. At most 16 labels and 32 nested pushes per
+ * thread, and 4096 distinct label sets in the process's life. Push: LTPROF_OK;
+ * LTPROF_ERR_INVALID (NULL or empty key, NULL value, a limit above); LTPROF_ERR_NOMEM.
+ */
+LTPROF_API int ltprof_labels_push(const char *key, const char *value);
+LTPROF_API void ltprof_labels_pop(void);
+/* The calling thread's value for `key`, or NULL (Go's pprof.Label). */
+LTPROF_API const char *ltprof_label(const char *key);
+
+/*
  * The CPU profile of this process from now on, collected in-process (no LTTng session), like
  * Go's pprof.StartCPUProfile(w) / StopCPUProfile: ltprof_stop_cpu_profile writes it to the fd
  * given to start (gzipped profile.proto, Go's CPU sample types, labels thread, tid, pid) and

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Thread labels (tracer.h: tr_labels_*), like Go's pprof.Do: each thread has a current label
+ * set, an id into a table of immutable sets; pushing a key/value makes (or finds) the set with
+ * that pair added (a key's value replaced) and pops restore the one before. Sets are never
+ * freed, so the SIGPROF handler and the allocation sampler read the id from thread-local
+ * storage and writers look the set up later without a lock. At most TR_MAX_LABEL_SETS distinct
+ * sets for the process's life.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guard.h"
+#include "tracer.h"
+
+#define MAX_DEPTH 32
+
+__thread uint32_t tr_tls_labels __attribute__((tls_model("initial-exec")));
+static __thread uint16_t saved[MAX_DEPTH] __attribute__((tls_model("initial-exec")));
+static __thread uint32_t depth __attribute__((tls_model("initial-exec")));
+
+static struct tr_label_set *_Atomic sets[TR_MAX_LABEL_SETS]; /* [0]: no labels */
+static uint32_t n_sets = 1;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+const struct tr_label_set *tr_label_set_get(uint32_t id)
+{
+    return id && id < TR_MAX_LABEL_SETS ? atomic_load_explicit(&sets[id], memory_order_acquire)
+                                        : NULL;
+}
+
+static int same(const struct tr_label_set *s, const char *const *keys, const char *const *values,
+                uint32_t n)
+{
+    if (s->n != n)
+        return 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(s->keys[i], keys[i]) != 0 || strcmp(s->values[i], values[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/* The id of the set of these pairs (sorted by key), made if new; 0 when the table is full or
+ * memory is short. Under the lock. */
+static uint32_t intern(const char *const *keys, const char *const *values, uint32_t n)
+{
+    for (uint32_t id = 1; id < n_sets; id++)
+        if (same(sets[id], keys, values, n))
+            return id;
+    if (n_sets == TR_MAX_LABEL_SETS)
+        return 0;
+    struct tr_label_set *s = calloc(1, sizeof(*s));
+    if (!s)
+        return 0;
+    s->n = n;
+    for (uint32_t i = 0; i < n; i++) {
+        s->keys[i] = strdup(keys[i]);
+        s->values[i] = strdup(values[i]);
+        if (!s->keys[i] || !s->values[i])
+            return 0; /* leaks the partial set: out of memory already */
+    }
+    atomic_store_explicit(&sets[n_sets], s, memory_order_release);
+    return n_sets++;
+}
+
+int tr_labels_push(const char *key, const char *value)
+{
+    if (!key || !*key || !value || depth == MAX_DEPTH)
+        return LTPROF_ERR_INVALID;
+    const struct tr_label_set *cur = tr_label_set_get(tr_tls_labels);
+    const char *keys[TR_MAX_LABELS], *values[TR_MAX_LABELS];
+    uint32_t n = 0;
+    int placed = 0;
+    for (uint32_t i = 0; cur && i < cur->n; i++) { /* merge, sorted by key */
+        int c = strcmp(cur->keys[i], key);
+        if (!placed && c >= 0) {
+            keys[n] = key, values[n++] = value, placed = 1;
+            if (c == 0)
+                continue; /* replaced */
+        }
+        if (n == TR_MAX_LABELS)
+            return LTPROF_ERR_INVALID;
+        keys[n] = cur->keys[i], values[n++] = cur->values[i];
+    }
+    if (!placed) {
+        if (n == TR_MAX_LABELS)
+            return LTPROF_ERR_INVALID;
+        keys[n] = key, values[n++] = value;
+    }
+    tr_guard_enter(); /* our allocations are not the program's */
+    pthread_mutex_lock(&lock);
+    uint32_t id = intern(keys, values, n);
+    pthread_mutex_unlock(&lock);
+    tr_guard_leave();
+    if (!id)
+        return LTPROF_ERR_NOMEM;
+    saved[depth++] = (uint16_t)tr_tls_labels;
+    __atomic_store_n(&tr_tls_labels, id, __ATOMIC_RELAXED);
+    return LTPROF_OK;
+}
+
+void tr_labels_pop(void)
+{
+    if (depth)
+        __atomic_store_n(&tr_tls_labels, saved[--depth], __ATOMIC_RELAXED);
+}
+
+const char *tr_label_value(const char *key)
+{
+    const struct tr_label_set *s = tr_label_set_get(tr_tls_labels);
+    for (uint32_t i = 0; s && key && i < s->n; i++)
+        if (strcmp(s->keys[i], key) == 0)
+            return s->values[i];
+    return NULL;
+}
