@@ -36,16 +36,16 @@ struct ltprof_profile {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ltprof_profile *profiles;
 
-/* Go's own profiles: their names cannot be taken. All but goroutine (not served yet) are
- * listed by ltprof_profiles. */
-static const char *const builtin[] = {"allocs", "block", "heap", "mutex", "threadcreate"};
+/* Go's own profiles: their names cannot be taken. */
+static const char *const builtin[] = {"allocs", "block", "goroutine", "heap", "mutex",
+                                      "threadcreate"};
 
 static int is_builtin(const char *name)
 {
     for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
         if (strcmp(name, builtin[i]) == 0)
             return 1;
-    return strcmp(name, "goroutine") == 0;
+    return 0;
 }
 
 static struct ltprof_profile *find(const char *name)
@@ -272,7 +272,7 @@ int rt_custom_profile_write(const char *name, int fd, int debug)
             while (j < n && by_stack(&copy[i], &copy[j]) == 0)
                 j++;
             rt_text_printf(&t, "%zu ", j - i);
-            rt_text_stack(&t, copy[i].pcs, copy[i].npcs);
+            rt_text_stack(&t, copy[i].pcs, copy[i].npcs, 0, NULL);
             i = j;
         }
         rc = rt_text_finish(&t, rc);

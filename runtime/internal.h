@@ -91,10 +91,18 @@ struct rt_text {
 /* 0 or LTPROF_ERR_NOMEM; call rt_text_finish either way. */
 int rt_text_open(struct rt_text *t, int fd);
 void rt_text_printf(struct rt_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* "@ <pcs>\n", the frame lines, a blank line. */
-void rt_text_stack(struct rt_text *t, const uint64_t *pcs, size_t n);
+/* "@ <pcs>\n", `comment` (NULL: none) on a line of its own, the frame lines, a blank line.
+ * exact_leaf: pcs[0] is an interrupted instruction, not a return address. */
+void rt_text_stack(struct rt_text *t, const uint64_t *pcs, size_t n, int exact_leaf,
+                   const char *comment);
+/* A stack as a Go panic prints it: "function(...)\n\tfile:line +0xoffset" per frame. */
+void rt_text_panic_stack(struct rt_text *t, const uint64_t *pcs, size_t n, int exact_leaf);
 /* Flushes and frees; rc, else LTPROF_ERR_IO when a write failed, else 0. */
 int rt_text_finish(struct rt_text *t, int rc);
+
+/* Writes the thread profile ("goroutine", thread_profile.c) to fd: profile.proto (debug 0),
+ * Go's text (1) or a dump of every thread (2). LTPROF_OK, LTPROF_ERR_NOMEM or LTPROF_ERR_IO. */
+int rt_thread_profile_write(int fd, int debug);
 
 /* Writes the user-defined profile `name` (custom_profiles.c) to fd, as profile.proto (debug
  * 0) or Go's text (debug 1). LTPROF_OK, LTPROF_ERR_NOT_FOUND, LTPROF_ERR_NOMEM or

@@ -56,16 +56,19 @@ void rt_text_printf(struct rt_text *t, const char *fmt, ...)
         t->buf[t->n++] = line[i];
 }
 
-void rt_text_stack(struct rt_text *t, const uint64_t *pcs, size_t n)
+void rt_text_stack(struct rt_text *t, const uint64_t *pcs, size_t n, int exact_leaf,
+                   const char *comment)
 {
     rt_text_printf(t, "@");
     for (size_t i = 0; i < n; i++)
         rt_text_printf(t, " 0x%llx", (unsigned long long)pcs[i]);
     rt_text_printf(t, "\n");
+    if (comment)
+        rt_text_printf(t, "%s\n", comment);
     if (n == 0)
         rt_text_printf(t, "#\t0x0\n");
     for (size_t i = 0; i < n; i++) {
-        uint64_t addr = pcs[i] - 1;
+        uint64_t addr = i == 0 && exact_leaf ? pcs[i] : pcs[i] - 1;
         struct sym_frame frames[MAX_LINES];
         size_t k = sym_lookup(t->sym, NULL, addr, frames, MAX_LINES);
         if (k == 0 || !frames[0].function) {
@@ -78,6 +81,25 @@ void rt_text_stack(struct rt_text *t, const uint64_t *pcs, size_t n)
                            frames[j].function ? frames[j].function : "?",
                            (unsigned long long)off, frames[j].file ? frames[j].file : "?",
                            frames[j].line);
+    }
+    rt_text_printf(t, "\n");
+}
+
+void rt_text_panic_stack(struct rt_text *t, const uint64_t *pcs, size_t n, int exact_leaf)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t addr = i == 0 && exact_leaf ? pcs[i] : pcs[i] - 1;
+        struct sym_frame frames[MAX_LINES];
+        size_t k = sym_lookup(t->sym, NULL, addr, frames, MAX_LINES);
+        if (k == 0 || !frames[0].function) {
+            rt_text_printf(t, "?()\n\t?:0 pc=0x%llx\n", (unsigned long long)addr);
+            continue;
+        }
+        uint64_t off = sym_symbol_offset(t->sym, addr);
+        for (size_t j = 0; j < k; j++)
+            rt_text_printf(t, "%s(...)\n\t%s:%d +0x%llx\n", frames[j].function,
+                           frames[j].file ? frames[j].file : "?", frames[j].line,
+                           (unsigned long long)off);
     }
     rt_text_printf(t, "\n");
 }

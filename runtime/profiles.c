@@ -147,7 +147,7 @@ static int text_heap(int fd)
             rt_text_printf(&t, "%llu: %llu [%llu: %llu] ", (unsigned long long)(k->v[0] - k->v[2]),
                            (unsigned long long)(k->v[1] - k->v[3]), (unsigned long long)k->v[0],
                            (unsigned long long)k->v[1]);
-            rt_text_stack(&t, snap.pcs + k->pcs_offset, k->npcs);
+            rt_text_stack(&t, snap.pcs + k->pcs_offset, k->npcs, 0, NULL);
         }
         struct mallinfo2 mi = mallinfo2();
         struct rusage ru;
@@ -183,7 +183,7 @@ static int text_threadcreate(int fd)
             if (!k->v[0])
                 continue;
             rt_text_printf(&t, "%llu ", (unsigned long long)k->v[0]);
-            rt_text_stack(&t, snap.pcs + k->pcs_offset, k->npcs);
+            rt_text_stack(&t, snap.pcs + k->pcs_offset, k->npcs, 0, NULL);
         }
     }
     tr_bucket_snapshot_free(&snap);
@@ -213,7 +213,7 @@ static int text_contention(int fd, int block)
             uint64_t count = block ? k->v[0] / TR_BLOCK_COUNT_ONE : k->v[0] / fraction;
             rt_text_printf(&t, "%llu %llu ", (unsigned long long)(k->v[1] / fraction),
                            (unsigned long long)(count ? count : 1));
-            rt_text_stack(&t, snap.pcs + k->pcs_offset, k->npcs);
+            rt_text_stack(&t, snap.pcs + k->pcs_offset, k->npcs, 0, NULL);
         }
     }
     tr_bucket_snapshot_free(&snap);
@@ -236,13 +236,13 @@ LTPROF_API int ltprof_profile_write(const char *name, int fd, int debug)
     int heap = strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0;
     int counts = strcmp(name, "mutex") == 0 || strcmp(name, "block") == 0 ||
                  strcmp(name, "threadcreate") == 0;
-    if (strcmp(name, "goroutine") == 0)
-        return LTPROF_ERR_UNSUPPORTED; /* the thread profile: not yet */
-    if (!heap && !counts && !ltprof_profile_lookup(name))
+    int threads = strcmp(name, "goroutine") == 0;
+    if (!heap && !counts && !threads && !ltprof_profile_lookup(name))
         return LTPROF_ERR_NOT_FOUND;
     tr_guard_enter();
     int saved_errno = errno;
-    int rc = !heap && !counts ? rt_custom_profile_write(name, fd, debug)
+    int rc = threads              ? rt_thread_profile_write(fd, debug)
+             : !heap && !counts ? rt_custom_profile_write(name, fd, debug)
              : debug          ? write_text(name, fd)
              : heap           ? write_heap(name, fd)
                               : write_counts(name, fd);

@@ -19,6 +19,7 @@
 #define TR_MAX_THREADS 4096  /* armed threads at the same time */
 #define TR_MAX_WMAPS 1024    /* writable mappings remembered for stacks of foreign threads */
 #define TR_TIMER_MAGIC 0x4c545046u /* "LTPF": high half of our timers' si_value */
+#define TR_DUMP_MAGIC 0x4c544455u  /* "LTDU": high half of a thread dump's si_value */
 #define TR_HIDDEN __attribute__((visibility("hidden")))
 #define TR_TLS __attribute__((tls_model("initial-exec"), visibility("hidden")))
 
@@ -42,6 +43,15 @@ struct tr_thread_slot {
      * whoever emits the snapshot): a wait_begin kind or NULL, and since when (CLOCK_MONOTONIC). */
     _Atomic(const char *) wait_kind;
     _Atomic uint64_t wait_since_ns;
+    /* The interposed call the thread is blocked in (thread_dump.c), as a sequence lock: odd
+     * while blocked, with that call's frame pointer and name. Written by the thread only. */
+    _Atomic uint32_t blk_seq;
+    _Atomic uint64_t blk_fp;
+    _Atomic(const char *) blk_what;
+    /* A stack asked for by a thread dump, taken by the thread's SIGPROF handler. */
+    _Atomic int dump_state; /* 0: none, 1: asked, 3: being taken, 2: taken */
+    uint16_t dump_n;
+    uint64_t dump_pcs[64];
 };
 
 struct tr_wmap {

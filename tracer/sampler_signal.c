@@ -46,7 +46,7 @@ struct tr_thread_slot *tr_slot_self(void)
     return NULL;
 }
 
-enum sig_kind { SIG_OURS, SIG_STALE, SIG_FOREIGN };
+enum sig_kind { SIG_OURS, SIG_STALE, SIG_FOREIGN, SIG_DUMP };
 
 /* Ours: a perf overflow of this thread's fd, or our timer for this thread's slot. Stale: one
  * of ours that arrives after its thread was disarmed (dropped). */
@@ -62,6 +62,19 @@ static enum sig_kind classify(const siginfo_t *info, struct tr_thread_slot **slo
         /* Only perf-based profilers send SIGPROF with POLL_*: forward it when someone else
          * has a handler, else it is a late one of ours. */
         return (tr_samp.prev_action.sa_flags & SA_SIGINFO) ? SIG_FOREIGN : SIG_STALE;
+    }
+    if (info->si_code == SI_QUEUE) { /* a thread dump asks for this thread's stack */
+        uint64_t v = (uint64_t)(uintptr_t)info->si_value.sival_ptr;
+        uint32_t idx = (uint32_t)v;
+        if ((uint32_t)(v >> 32) != TR_DUMP_MAGIC ||
+            info->si_pid != (pid_t)atomic_load_explicit(&tr_samp.pid, RELAXED))
+            return SIG_FOREIGN;
+        if (idx < TR_MAX_THREADS &&
+            atomic_load_explicit(&tr_samp.slots[idx].tid, memory_order_acquire) == tr_tid_self()) {
+            *slot_out = &tr_samp.slots[idx];
+            return SIG_DUMP;
+        }
+        return SIG_STALE;
     }
     if (info->si_code == SI_TIMER) {
         uint64_t v = (uint64_t)(uintptr_t)info->si_value.sival_ptr;
@@ -135,7 +148,7 @@ static void announce_if_needed(const struct tr_thread_slot *slot)
  * writable mapping that contains sp (from the snapshot taken at start), else only [sp, sp). */
 static struct tr_stack_range stack_for(const struct tr_thread_slot *slot, uintptr_t sp)
 {
-    struct tr_stack_range r = {sp, sp};
+    struct tr_stack_range r = {sp, sp, 0};
     if (slot && sp >= slot->stack.lo && sp < slot->stack.hi)
         return slot->stack;
     uint32_t lo = 0, hi = atomic_load_explicit(&tr_samp.nwmaps, memory_order_acquire);
@@ -200,7 +213,17 @@ void tr_sigprof_handler(int sig, siginfo_t *info, void *ucontext)
     struct tr_thread_slot *slot;
     enum sig_kind kind = classify(info, &slot);
 
-    if (kind == SIG_FOREIGN) {
+    if (kind == SIG_DUMP) {
+        int asked = 1;
+        if (atomic_compare_exchange_strong(&slot->dump_state, &asked, 3)) { /* 3: taking it */
+            struct tr_regs regs;
+            enum tr_unwind_status status;
+            tr_regs_from_ucontext(&regs, ucontext);
+            struct tr_stack_range stack = stack_for(slot, (uintptr_t)regs.reg[TR_REG_RSP]);
+            slot->dump_n = (uint16_t)tr_unwind(&regs, &stack, slot->dump_pcs, 64, &status);
+            atomic_store_explicit(&slot->dump_state, 2, memory_order_release);
+        }
+    } else if (kind == SIG_FOREIGN) {
         chain(sig, info, ucontext);
     } else if (kind == SIG_STALE) {
         atomic_fetch_add_explicit(&tr_samp.signals_foreign, 1, RELAXED);

@@ -51,7 +51,7 @@ void tr_stack_cache_stats_self(struct tr_stack_cache_stats *out)
     *out = cache_stats;
 }
 
-static int in_ltprof_text(uint64_t pc)
+int tr_in_ltprof_text(uint64_t pc)
 {
     return (uintptr_t)pc >= (uintptr_t)__start_ltprof_text &&
            (uintptr_t)pc < (uintptr_t)__stop_ltprof_text;
@@ -72,7 +72,7 @@ static int caller_by_frame_pointers(const struct tr_stack_range *r, uintptr_t fp
         if (!in_range(r, fp) || !in_range(r, fp + 8))
             return -1;
         uint64_t ra = *(const uint64_t *)(fp + 8);
-        if (!in_ltprof_text(ra - 1)) {
+        if (!tr_in_ltprof_text(ra - 1)) {
             if (hops == 0)
                 return -1; /* this function's own caller is always ltprof's */
             *pc = ra;
@@ -145,9 +145,9 @@ TR_TEXT __attribute__((noinline)) size_t tr_stack_capture_caller(uint64_t *pcs, 
     /* buf[0] is in the unwinder; then come ltprof's frames (this function first), then the
      * caller's. Return addresses are looked up at pc - 1, inside the call. */
     size_t i = 0;
-    while (i < n && !in_ltprof_text(i == 0 ? buf[i] : buf[i] - 1))
+    while (i < n && !tr_in_ltprof_text(i == 0 ? buf[i] : buf[i] - 1))
         i++;
-    while (i < n && in_ltprof_text(buf[i] - 1))
+    while (i < n && tr_in_ltprof_text(buf[i] - 1))
         i++;
     n -= i;
     if (keyed && n > 0 && buf[i] == pc && slots[i] == slot) /* the same frame as the key */

@@ -187,6 +187,27 @@ const char *tr_label_value(const char *key);
 /* Set `id`, or NULL for 0 and unknown ids. Sets never change once made. */
 const struct tr_label_set *tr_label_set_get(uint32_t id);
 
+/* ---- thread dumps (thread_dump.c), for the thread profile ---- */
+
+#define TR_DUMP_FRAMES 64
+struct tr_thread_dump_entry {
+    uint32_t tid;
+    char name[16];
+    char state[32];      /* "running", "blocked", "no answer", or the call or wait it is in */
+    uint64_t waiting_ns; /* in a recorded wait: for how long; else 0 */
+    uint16_t n;          /* frames; 0 when the stack could not be taken */
+    int exact_leaf;      /* pcs[0] is the interrupted instruction (else a return address) */
+    uint64_t pcs[TR_DUMP_FRAMES];
+};
+struct tr_thread_dump {
+    struct tr_thread_dump_entry *threads; /* [0] is the calling thread */
+    size_t n;
+};
+/* The stacks of the calling thread and of every armed thread but LTTng-UST's and ltprof's,
+ * now. Normal context. 0, or LTPROF_ERR_NOMEM. Free with tr_thread_dump_free. */
+int tr_thread_dump(struct tr_thread_dump *out);
+void tr_thread_dump_free(struct tr_thread_dump *d);
+
 /* ---- the in-process CPU profile (cpu_profile.c) ---- */
 
 /* Starts collecting CPU samples in-process (Go's pprof.StartCPUProfile). 0;
@@ -243,6 +264,8 @@ void tr_emit_leave(int token);
  * Async-signal-safe once the thread's stack range is known (tr_stack_prepare_self).
  */
 size_t tr_stack_capture_caller(uint64_t *pcs, size_t max);
+/* Whether pc lies in ltprof's own code (the TR_TEXT section). */
+int tr_in_ltprof_text(uint64_t pc);
 
 /* Learns the calling thread's stack range (normal context; the pthread_create trampoline and
  * the constructor call it), so later captures need no allocation. */

@@ -40,7 +40,7 @@ static bool stack_read8(const struct tr_stack_range *stack, uint64_t addr, uint6
 {
     if (addr < stack->lo || addr > stack->hi || stack->hi - addr < 8)
         return false;
-    memcpy(out, (const void *)(uintptr_t)addr, 8);
+    memcpy(out, (const void *)(uintptr_t)(addr + (uint64_t)stack->delta), 8);
     return true;
 }
 
@@ -451,5 +451,6 @@ int tr_stack_range_self(struct tr_stack_range *range)
         return -err;
     range->lo = (uintptr_t)addr;
     range->hi = (uintptr_t)addr + size;
+    range->delta = 0;
     return 0;
 }

@@ -34,10 +34,12 @@ struct tr_regs {
     uint32_t valid;
 };
 
-/* Memory the unwinder may read as stack: [lo, hi). */
+/* Memory the unwinder may read as stack: [lo, hi). With delta != 0 the bytes of address a are
+ * read at a + delta: a copy of another thread's stack (thread_dump.c). */
 struct tr_stack_range {
     uintptr_t lo;
     uintptr_t hi;
+    intptr_t delta;
 };
 
 /* Build/refresh the module table from dl_iterate_phdr(). Normal context only; safe while other

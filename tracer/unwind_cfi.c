@@ -387,7 +387,7 @@ static bool read_stack(const struct tr_stack_range *stack, uint64_t addr, size_t
     if (addr < stack->lo || addr > stack->hi || stack->hi - addr < size)
         return false;
     *out = 0;
-    memcpy(out, (const void *)(uintptr_t)addr, size);
+    memcpy(out, (const void *)(uintptr_t)(addr + (uint64_t)stack->delta), size);
     return true;
 }
 

@@ -14,6 +14,7 @@
 
 #include "guard.h"
 #include "ltprof_tp.h"
+#include "sampler-internal.h"
 #include "tracer.h"
 
 /* Whether contended waits and wake-ups are recorded now (a session enables the events and the
@@ -83,6 +84,39 @@ static inline uint64_t tr_now_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+/* ---- blocked calls, for thread dumps (thread_dump.c) ---- */
+
+/* The calling thread is about to block in `what` (a static string), inside the ltprof function
+ * whose frame is `fp` (__builtin_frame_address(0)): published in its slot so a thread dump can
+ * unwind it from there without a signal. TR_BLOCK_BEGIN/END bracket the blocking call: a few
+ * plain stores; async-signal-safe. A signal handler's call nested in a blocked one (where the
+ * sequence is odd already) publishes nothing. */
+/* Only the slot's thread writes these: plain stores, no locked instruction. */
+static inline void tr_block_publish(struct tr_thread_slot *s, const char *what, void *fp)
+{
+    uint32_t seq = atomic_load_explicit(&s->blk_seq, memory_order_relaxed);
+    atomic_store_explicit(&s->blk_fp, (uint64_t)(uintptr_t)fp, memory_order_relaxed);
+    atomic_store_explicit(&s->blk_what, what, memory_order_relaxed);
+    atomic_store_explicit(&s->blk_seq, seq + 1, memory_order_release); /* odd: blocked */
+}
+static inline void tr_block_clear(struct tr_thread_slot *s)
+{
+    uint32_t seq = atomic_load_explicit(&s->blk_seq, memory_order_relaxed);
+    atomic_store_explicit(&s->blk_seq, seq + 1, memory_order_release); /* even: not any more */
+}
+/* A call nested in a published one (a signal handler's) publishes nothing. */
+#define TR_BLOCK_BEGIN(what)                                                                      \
+    struct tr_thread_slot *blk_ = tr_tls_slot ? tr_slot_self() : NULL;                           \
+    if (blk_ && (atomic_load_explicit(&blk_->blk_seq, memory_order_relaxed) & 1))                \
+        blk_ = NULL;                                                                              \
+    if (blk_)                                                                                     \
+        tr_block_publish(blk_, (what), __builtin_frame_address(0))
+#define TR_BLOCK_END()                                                                            \
+    do {                                                                                          \
+        if (blk_)                                                                                 \
+            tr_block_clear(blk_);                                                                 \
+    } while (0)
 
 /* ---- the in-process mutex and block tables (contention.c) ---- */
 

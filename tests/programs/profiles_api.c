@@ -183,7 +183,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n && i < 16; i++)
         printf(" %s", names[i]);
     printf("\n");
-    expect("profiles_6", n == 6 && strcmp(names[1], "block") == 0 &&
+    expect("profiles_7", n == 7 && strcmp(names[1], "block") == 0 &&
                              strcmp(names[2], "connections") == 0 ? LTPROF_OK : LTPROF_ERR_INVALID,
            LTPROF_OK);
     expect("custom", write_to("connections", 0), LTPROF_OK);
@@ -213,8 +213,8 @@ int main(int argc, char **argv)
     expect("unknown_name", ltprof_profile_write("nosuch", null_fd, 0), LTPROF_ERR_NOT_FOUND);
     expect("null_name", ltprof_profile_write(NULL, null_fd, 0), LTPROF_ERR_INVALID);
     expect("mutex", ltprof_profile_write("mutex", null_fd, 0), LTPROF_OK);
-    expect("goroutine", ltprof_profile_write("goroutine", null_fd, 0), LTPROF_ERR_UNSUPPORTED);
-    expect("goroutine_text", ltprof_profile_write("goroutine", null_fd, 1), LTPROF_ERR_UNSUPPORTED);
+    expect("goroutine", ltprof_profile_write("goroutine", null_fd, 0), LTPROF_OK);
+    expect("goroutine_text", ltprof_profile_write("goroutine", null_fd, 1), LTPROF_OK);
     expect("debug_7", ltprof_profile_write("heap", null_fd, 7), LTPROF_ERR_INVALID);
     expect("negative_fd", ltprof_profile_write("heap", -1, 0), LTPROF_ERR_INVALID);
     int ro = open("/dev/null", O_RDONLY);

@@ -279,7 +279,7 @@ NAMED int case_truncated(void)
 static int case_bad_input(void)
 {
     static uint64_t fake[512];
-    struct tr_stack_range range, elsewhere = { (uintptr_t)fake, (uintptr_t)(fake + 512) };
+    struct tr_stack_range range, elsewhere = { (uintptr_t)fake, (uintptr_t)(fake + 512), 0 };
     struct tr_regs regs = { .valid = (1u << TR_REG_COUNT) - 1 };
     uint64_t pcs[MAX_PCS];
     enum tr_unwind_status st;
@@ -348,7 +348,7 @@ static int case_cfi_expressions(void)
     static const uint8_t arith[] = { 9, 0x0b, 0xd4, 0xfe, 0x08, 200, 0x1c, 0x1f, 0x23, 4 };
     static const uint8_t unknown_op[] = { 2, 0x30, 0xe0 };
     uint64_t frame[4] = { 0, 0x1111, 0x2222, 0x3333 };
-    struct tr_stack_range range = { (uintptr_t)frame, (uintptr_t)(frame + 4) };
+    struct tr_stack_range range = { (uintptr_t)frame, (uintptr_t)(frame + 4), 0 };
     struct tr_regs regs = { .valid = (1u << TR_REG_COUNT) - 1 };
     uint64_t out;
     int budget = 1000;

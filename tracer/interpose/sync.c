@@ -71,7 +71,9 @@ static inline int sem_has_waiters(sem_t *s)
         if (!RECORDING(ret)) {                                                                    \
             int watch_ = WATCHING(ret);                                                           \
             uint64_t t0_ = watch_ ? tr_now_ns() : 0;                                              \
+            TR_BLOCK_BEGIN(kind);                                                                 \
             int rc_ = call;                                                                       \
+            TR_BLOCK_END();                                                                       \
             if (watch_)                                                                           \
                 tr_contention_record(kind, tr_now_ns() - t0_, NULL, 0);                           \
             if (RECORDING(ret)) /* a session began during the wait: its end is news */            \
@@ -89,7 +91,9 @@ static inline int sem_has_waiters(sem_t *s)
             return again_;                                                                        \
         }                                                                                         \
         tr_wait_begin(&w_, kind, addr, target);                                                   \
+        TR_BLOCK_BEGIN(kind);                                                                     \
         int rc_ = call;                                                                           \
+        TR_BLOCK_END();                                                                           \
         tr_wait_end(kind, addr, rc_);                                                             \
         if (watch_)                                                                               \
             tr_contention_record(kind, tr_now_ns() - t0_, w_.pcs, w_.npcs);                       \

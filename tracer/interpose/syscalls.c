@@ -24,9 +24,11 @@
     do {                                                                                          \
         tr_real_fns();                                                                            \
         struct tr_call c_;                                                                        \
+        TR_BLOCK_BEGIN(name);                                                                     \
         if (__builtin_expect(!tr_calls_on(), 1) ||                                                \
             tr_called_by_lttng(__builtin_return_address(0))) {                                    \
             type r_ = call;                                                                       \
+            TR_BLOCK_END();                                                                       \
             if (__builtin_expect(tr_tls_sw_open, 0))                                              \
                 tr_sched_stop_following(); /* the session is over: close the switch ring */       \
             if (__builtin_expect(tr_calls_on(), 0) &&                                             \
@@ -38,6 +40,7 @@
         }                                                                                         \
         tr_call_begin(&c_, name);                                                                 \
         type r_ = call;                                                                           \
+        TR_BLOCK_END();                                                                           \
         tr_call_end(&c_, name, fd, (int64_t)r_);                                                  \
         return r_;                                                                                \
     } while (0)

@@ -74,9 +74,13 @@ LTPROF_API void ltprof_log(uint64_t task_id, const char *category, const char *m
  * "mutex": contended waits on mutexes and rwlocks (LTPROF_MUTEX_FRACTION), "block": every wait
  * on synchronisation (LTPROF_BLOCK_RATE), at the waiting stack; both empty while their rate
  * is 0, the default, as in Go. "threadcreate": the stacks that created the program's threads
- * (not LTTng-UST's own), every thread since the start.
- * Returns LTPROF_OK; LTPROF_ERR_NOT_FOUND for an unknown name; LTPROF_ERR_UNSUPPORTED for
- * "goroutine" (the thread profile: not available yet);
+ * (not LTTng-UST's own), every thread since the start. "goroutine": the thread profile, the
+ * current stack of every thread ltprof knows (those the sampler or the context-switch
+ * recorder armed), grouped by stack, thread name and state (labels thread and state: the
+ * interposed call or wait a thread is blocked in, "running", "blocked" for a sleep in a call
+ * ltprof does not interpose, "no answer"); debug=2 lists every thread like a Go panic dump.
+ * Blocked threads are read without being interrupted; running ones answer a signal.
+ * Returns LTPROF_OK; LTPROF_ERR_NOT_FOUND for an unknown name;
  * LTPROF_ERR_INVALID for a NULL name, a negative fd or another debug; LTPROF_ERR_IO when a
  * write fails (partial output); LTPROF_ERR_NOMEM. Call from any thread, not from a signal
  * handler. Setting LTPROF_HEAPPROFILE=FILE (LTPROF_MUTEXPROFILE, LTPROF_BLOCKPROFILE) writes
