@@ -9,6 +9,7 @@
  * (stack_buckets.h) under a spinlock taken inside the guard.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -98,6 +99,25 @@ TR_TEXT __attribute__((noinline)) void tr_contention_record(const char *kind, ui
     if (block_count)
         add(1, pcs, n, block_count, block_ns);
     tr_guard_leave();
+}
+
+/* fork() takes the lock around itself, so the child never inherits it taken. */
+static void fork_prepare(void)
+{
+    tr_guard_enter();
+    while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire))
+        ;
+}
+
+static void fork_release(void)
+{
+    atomic_flag_clear_explicit(&lock, memory_order_release);
+    tr_guard_leave();
+}
+
+__attribute__((constructor)) static void contention_init(void)
+{
+    pthread_atfork(fork_prepare, fork_release, fork_release);
 }
 
 int tr_contention_snapshot(int which, struct tr_bucket_snapshot *s)

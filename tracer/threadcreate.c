@@ -5,6 +5,7 @@
  * Go counts them. One stack-bucket table (stack_buckets.h) under a spinlock; the
  * pthread_create interposer calls in with the creator's stack.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "guard.h"
@@ -43,6 +44,24 @@ void tr_threadcreate_undo(uint32_t id)
     if (b && b->v[0])
         b->v[0]--;
     drop();
+}
+
+/* fork() takes the lock around itself, so the child never inherits it taken. */
+static void fork_prepare(void)
+{
+    tr_guard_enter();
+    take();
+}
+
+static void fork_release(void)
+{
+    drop();
+    tr_guard_leave();
+}
+
+__attribute__((constructor)) static void threadcreate_init(void)
+{
+    pthread_atfork(fork_prepare, fork_release, fork_release);
 }
 
 int tr_threadcreate_snapshot(struct tr_bucket_snapshot *s)

@@ -318,6 +318,80 @@ static void allocs_dlopen_dlclose_library_that_allocates(const char *plugin)
     CHECK(b.live <= a.live + 8);             /* the loader may keep a few blocks */
 }
 
+/* fork() while other threads hold ltprof's table locks (thread creation, contention, labels,
+ * allocations): the child can create a thread, wait on a contended lock, push a label and
+ * allocate, so no lock came over taken. */
+static pthread_mutex_t busy_lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile int busy_stop;
+
+static void *noop(void *arg)
+{
+    return arg;
+}
+
+/* Holds the mutex arg for 10 ms. */
+static void *hold_10ms(void *arg)
+{
+    pthread_mutex_lock(arg);
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    pthread_mutex_unlock(arg);
+    return NULL;
+}
+
+static void *busy(void *arg)
+{
+    (void)arg;
+    while (!busy_stop) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, noop, NULL) == 0)
+            pthread_join(t, NULL);
+        pthread_mutex_lock(&busy_lock);
+        tr_labels_push("k", "v");
+        alloc_free(128);
+        tr_labels_pop();
+        pthread_mutex_unlock(&busy_lock);
+    }
+    return NULL;
+}
+
+static void tables_fork_while_busy(void)
+{
+    tr_allocs_configure(1);
+    tr_contention_configure(1, 1);
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_create(&th[i], NULL, busy, NULL) == 0);
+    for (int f = 0; f < 200; f++) {
+        pid_t pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) {
+            alarm(10); /* a lock that came over taken ends as SIGALRM, a failure */
+            /* (busy_lock itself may have come over taken: that is POSIX's rule, not ours) */
+            static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+            pthread_t t;
+            if (pthread_create(&t, NULL, hold_10ms, &m) != 0)
+                _exit(3);
+            struct timespec ts = {0, 2 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            pthread_mutex_lock(&m); /* contended: recorded in the contention tables */
+            pthread_mutex_unlock(&m);
+            if (pthread_join(t, NULL) != 0)
+                _exit(3);
+            if (tr_labels_push("child", "1") != 0)
+                _exit(4);
+            alloc_free(64);
+            _exit(0);
+        }
+        int status;
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    busy_stop = 1;
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_join(th[i], NULL) == 0);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -334,6 +408,7 @@ int main(int argc, char **argv)
         {"allocs_exiting_threads_allocate", allocs_exiting_threads_allocate},
         {"allocs_signal_handler_allocates_inside_ltprof",
          allocs_signal_handler_allocates_inside_ltprof},
+        {"tables_fork_while_busy", tables_fork_while_busy},
     };
     if (argc == 3 && strcmp(argv[1], "allocs_dlopen_dlclose_library_that_allocates") == 0) {
         allocs_dlopen_dlclose_library_that_allocates(argv[2]);
