@@ -9,7 +9,7 @@
 #   - goroutine.txt (debug=1): Go's header and "# labels:" lines, read by pprof's legacy parser;
 #   - goroutine-2.txt (debug=2): one "thread <tid> "<name>" [<state>]:" entry per thread with
 #     its symbolized stack;
-#   - nothing was cut short: no EINTR, the 1 s sleep lasted 1 s (the program checks).
+#   - nothing was cut short: no EINTR, the 2 s sleep lasted 2 s (the program checks).
 source "$(dirname "$0")/lib.sh"
 prog=$LTPROF_PROGRAMS/thread_states
 

@@ -3,7 +3,7 @@
  * Integration-test program for the thread profile (linked with -lltprof): five threads each
  * stopped in a known place, "locker" in lock_wait() (a mutex main holds), "waiter" in
  * cond_wait_here() (a condition), "reader" in read_wait() (read() on an empty pipe),
- * "sleeper" in sleep_here() (nanosleep 1 s) and "spinner" in spin_here() (running). Main
+ * "sleeper" in sleep_here() (nanosleep 2 s) and "spinner" in spin_here() (running). Main
  * writes the goroutine profile into the folder argv[1] (goroutine.pb.gz, goroutine.txt with
  * debug=1, goroutine-2.txt with debug=2), then releases everyone and checks that no call was
  * cut short: it prints "interrupted=<n>" (calls that returned EINTR or early) and exits 1 when
@@ -62,9 +62,9 @@ NOINLINE void read_wait(void)
 
 NOINLINE void sleep_here(void)
 {
-    struct timespec req = {1, 0};
+    struct timespec req = {2, 0};
     double t = now_s();
-    if (nanosleep(&req, NULL) != 0 || now_s() - t < 0.99)
+    if (nanosleep(&req, NULL) != 0 || now_s() - t < 1.99)
         __atomic_add_fetch(&interrupted, 1, __ATOMIC_RELAXED);
     __asm__ volatile("" ::: "memory");
 }
@@ -116,7 +116,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 5; i++)
         if (pthread_create(&th[i], NULL, run, (void *)names[i]) != 0)
             return 1;
-    struct timespec settle = {0, 200 * 1000 * 1000};
+    struct timespec settle = {0, 500 * 1000 * 1000}; /* everybody in place, on a busy machine too */
     nanosleep(&settle, NULL);
     write_profile(argv[1], "goroutine.pb.gz", 0);
     write_profile(argv[1], "goroutine.txt", 1);
