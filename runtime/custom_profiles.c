@@ -36,6 +36,24 @@ struct ltprof_profile {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ltprof_profile *profiles;
 
+/* fork() takes the lock around itself, so the child never inherits it taken. */
+static void fork_prepare(void)
+{
+    tr_guard_enter();
+    pthread_mutex_lock(&lock);
+}
+
+static void fork_release(void)
+{
+    pthread_mutex_unlock(&lock);
+    tr_guard_leave();
+}
+
+__attribute__((constructor)) static void custom_profiles_init(void)
+{
+    pthread_atfork(fork_prepare, fork_release, fork_release);
+}
+
 /* Go's own profiles: their names cannot be taken. */
 static const char *const builtin[] = {"allocs", "block", "goroutine", "heap", "mutex",
                                       "threadcreate"};

@@ -81,6 +81,7 @@ __attribute__((constructor)) static void rt_start(void)
     };
     if (tr_sampler_start(&sc, &err) != LTPROF_OK)
         RT_LOG(RT_LOG_WARN, "runtime", "CPU sampling is off: %s", err.message);
+    tr_fork_hooks_install(); /* after the sampler's fork handlers: see tracer/fork.c */
     RT_LOG(RT_LOG_INFO, "runtime",
            "started: version=%s cpu_engine=%s cpu_hz=%u max_frames=%u sched=%s syscall_ns=%llu",
            ltprof_version(), tr_engine_name(tr_sampler_engine()), runtime_config.cpu_hz,

@@ -9,15 +9,28 @@
 #include <elf.h>
 #include <link.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "sym.h"
 
+/* One module as dl_iterate_phdr reports it, copied out: the symbolizer opens the files only
+ * after the walk, since the walk holds the dynamic loader's lock, and a fork() meanwhile would
+ * hand that lock, taken, to the child. */
+struct module_copy {
+    char path[PATH_MAX];
+    uint64_t base, memsz;
+    uint8_t build_id[64];
+    size_t build_id_len;
+    int is_exe;
+};
+
 struct add_ctx {
-    struct sym_session *s;
-    struct sym_module *exe;
+    struct module_copy *mods;
+    size_t n, cap;
     int failed;
 };
 
@@ -73,27 +86,47 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data)
     }
     if (hi <= lo)
         return 0;
+    if (ctx->n == ctx->cap) {
+        size_t cap = ctx->cap ? ctx->cap * 2 : 32;
+        struct module_copy *m = realloc(ctx->mods, cap * sizeof(*m));
+        if (!m) {
+            ctx->failed = 1;
+            return 1;
+        }
+        ctx->mods = m, ctx->cap = cap;
+    }
+    struct module_copy *m = &ctx->mods[ctx->n++];
+    snprintf(m->path, sizeof(m->path), "%s", path);
+    m->base = info->dlpi_addr + lo, m->memsz = hi - lo, m->is_exe = path == exe;
     const uint8_t *id = NULL;
-    size_t id_len = build_id_of(info, &id);
-    struct sym_module *m = sym_add_module(ctx->s, path, info->dlpi_addr + lo, hi - lo, id, id_len);
-    if (!m)
-        ctx->failed = 1;
-    else if (path == exe)
-        ctx->exe = m;
+    m->build_id_len = build_id_of(info, &id);
+    if (m->build_id_len > sizeof(m->build_id))
+        m->build_id_len = 0;
+    if (m->build_id_len)
+        memcpy(m->build_id, id, m->build_id_len);
     return 0;
 }
 
 struct sym_session *rt_self_symbolizer(struct sym_module **exe)
 {
-    struct add_ctx ctx = {sym_session_create(), NULL, 0};
+    struct add_ctx ctx = {NULL, 0, 0, 0};
     *exe = NULL;
-    if (!ctx.s)
-        return NULL;
     dl_iterate_phdr(add_module, &ctx);
-    if (ctx.failed) {
-        sym_session_destroy(ctx.s);
-        return NULL;
+    struct sym_session *s = ctx.failed ? NULL : sym_session_create();
+    for (size_t i = 0; s && i < ctx.n; i++) {
+        const struct module_copy *c = &ctx.mods[i];
+        struct sym_module *m = sym_add_module(s, c->path, c->base, c->memsz,
+                                              c->build_id_len ? c->build_id : NULL,
+                                              c->build_id_len);
+        if (!m) {
+            sym_session_destroy(s);
+            s = NULL;
+        } else if (c->is_exe) {
+            *exe = m;
+        }
     }
-    *exe = ctx.exe;
-    return ctx.s;
+    free(ctx.mods);
+    if (!s)
+        *exe = NULL;
+    return s;
 }

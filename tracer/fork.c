@@ -35,7 +35,7 @@ static void child(void)
     lttng_ust_after_fork_child(&saved);
 }
 
-__attribute__((constructor)) static void fork_hooks_init(void)
+static void install(void)
 {
     Dl_info info;
     void *fork_fn = dlsym(RTLD_DEFAULT, "fork");
@@ -43,4 +43,14 @@ __attribute__((constructor)) static void fork_hooks_init(void)
         strstr(info.dli_fname, "liblttng-ust-fork"))
         return;
     pthread_atfork(prepare, parent, child);
+}
+
+/* Registered after the sampler's handlers (runtime.c calls this once the sampler started):
+ * the child handler then runs last, once the sampler's thread table is free again, since
+ * LTTng-UST's rebuild starts threads in the child and waits for them to register, and those
+ * threads take that table (their names); the prepare handler runs first. */
+void tr_fork_hooks_install(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install);
 }

@@ -36,6 +36,24 @@
 
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* fork() waits for a dump in progress, so the child never inherits the lock taken. */
+static void fork_prepare(void)
+{
+    tr_guard_enter();
+    pthread_mutex_lock(&dump_lock);
+}
+
+static void fork_release(void)
+{
+    pthread_mutex_unlock(&dump_lock);
+    tr_guard_leave();
+}
+
+__attribute__((constructor)) static void thread_dump_init(void)
+{
+    pthread_atfork(fork_prepare, fork_release, fork_release);
+}
+
 /* The thread's state letter in /proc (R, S, D, T...), or 0 when it is gone. */
 static char proc_state(int32_t tid)
 {

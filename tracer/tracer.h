@@ -187,6 +187,9 @@ const char *tr_label_value(const char *key);
 /* Set `id`, or NULL for 0 and unknown ids. Sets never change once made. */
 const struct tr_label_set *tr_label_set_get(uint32_t id);
 
+/* Takes LTTng-UST's locks around fork() (fork.c). Call once, after tr_sampler_start. */
+void tr_fork_hooks_install(void);
+
 /* ---- thread dumps (thread_dump.c), for the thread profile ---- */
 
 #define TR_DUMP_FRAMES 64

@@ -357,6 +357,7 @@ static void *busy(void *arg)
 
 static void tables_fork_while_busy(void)
 {
+    tr_fork_hooks_install(); /* as the runtime does */
     tr_allocs_configure(1);
     tr_contention_configure(1, 1);
     pthread_t th[2];
