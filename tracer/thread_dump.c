@@ -30,6 +30,7 @@
 #include "guard.h"
 #include "sampler-internal.h"
 #include "unwind.h"
+#include "waits.h"
 
 #define COPY_BYTES (256 * 1024) /* of a blocked thread's stack, from the published frame up */
 #define ANSWER_NS (100 * 1000 * 1000)
@@ -142,12 +143,6 @@ static int blocked_stack(struct tr_thread_slot *s, uint8_t *copy, struct tr_thre
     return 1;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 int tr_thread_dump(struct tr_thread_dump *out)
 {
@@ -208,12 +203,12 @@ int tr_thread_dump(struct tr_thread_dump *out)
         snprintf(e->state, sizeof(e->state), state == 'R' ? "running" : "blocked");
     }
     /* The answers of the running threads. */
-    uint64_t deadline = now_ns() + ANSWER_NS;
+    uint64_t deadline = tr_now_ns() + ANSWER_NS;
     for (size_t k = 0; k < n_asked; k++) {
         struct tr_thread_dump_entry *e = &out->threads[asked[k] >> 12];
         struct tr_thread_slot *s = &tr_samp.slots[asked[k] & 0xfff];
         while (atomic_load_explicit(&s->dump_state, memory_order_acquire) != 2 &&
-               now_ns() < deadline) {
+               tr_now_ns() < deadline) {
             struct timespec ts = {0, 100 * 1000};
             nanosleep(&ts, NULL);
         }

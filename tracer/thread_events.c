@@ -32,12 +32,6 @@ static void make_key(void)
     key_ok = pthread_key_create(&exit_key, on_exit_key) == 0;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 TR_TEXT void tr_thread_birth_record(struct tr_thread_birth *b, void *(*start)(void *))
 {
@@ -47,7 +41,7 @@ TR_TEXT void tr_thread_birth_record(struct tr_thread_birth *b, void *(*start)(vo
     b->creator_tid = (uint32_t)tr_tid_self();
     b->npcs = (uint16_t)tr_stack_capture_caller(b->pcs, TR_BIRTH_FRAMES);
     if (lttng_ust_tracepoint_enabled(ltprof, thread_start))
-        b->create_ns = now_ns();
+        b->create_ns = tr_now_ns();
 }
 
 void tr_thread_started(const struct tr_thread_birth *b)

@@ -29,12 +29,6 @@ uint64_t tr_syscall_threshold_ns(void)
     return syscall_threshold_ns;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 int tr_emit_enter(void)
 {
@@ -82,7 +76,7 @@ TR_TEXT __attribute__((noinline)) void tr_wait_begin(const struct tr_wait *w, co
     tr_guard_enter();
     int token = tr_emit_enter();
     tr_heap_tick();
-    note_wait(kind, now_ns());
+    note_wait(kind, tr_now_ns());
     lttng_ust_tracepoint(ltprof, wait_begin, (uint32_t)tr_tid_self(), kind, (uint64_t)(uintptr_t)addr,
                          target, w->pcs, w->npcs);
     tr_emit_leave(token);
@@ -98,7 +92,7 @@ TR_TEXT __attribute__((noinline)) void tr_wait_end(const char *kind, const void 
     if (slot && !tr_tls_emitting)
         tr_sched_drain_except(slot, tr_tid_self(),
                               atomic_load_explicit(&slot->wait_since_ns, memory_order_relaxed),
-                              now_ns());
+                              tr_now_ns());
     int token = tr_emit_enter();
     note_wait(NULL, 0);
     lttng_ust_tracepoint(ltprof, wait_end, (uint32_t)tr_tid_self(), kind, (uint64_t)(uintptr_t)addr,
@@ -138,7 +132,7 @@ TR_TEXT __attribute__((noinline)) void tr_wait_end_unseen(const char *kind, cons
     tr_announce_states_once();
     lttng_ust_tracepoint(ltprof, wait_end, (uint32_t)tr_tid_self(), kind, (uint64_t)(uintptr_t)addr,
                          (int32_t)result);
-    emit_leave_drain(token, 0, now_ns()); /* the wait began unseen */
+    emit_leave_drain(token, 0, tr_now_ns()); /* the wait began unseen */
     tr_guard_leave();
     errno = saved_errno;
 }
@@ -172,7 +166,7 @@ TR_TEXT void tr_call_begin(struct tr_call *c, const char *call)
     tr_guard_enter();
     c->token = tr_emit_enter();
     tr_guard_leave();
-    c->start_ns = now_ns();
+    c->start_ns = tr_now_ns();
     note_wait(call, c->start_ns);
 }
 
@@ -191,7 +185,7 @@ TR_TEXT __attribute__((noinline)) void tr_call_end(struct tr_call *c, const char
     if (!c->on)
         return;
     int saved_errno = errno;
-    uint64_t end_ns = now_ns();
+    uint64_t end_ns = tr_now_ns();
     note_wait(NULL, 0);
     tr_guard_enter();
     if (end_ns - c->start_ns >= syscall_threshold_ns) { /* start 0: it began unseen */
