@@ -244,6 +244,7 @@ struct pprof_builder {
     pprof_write_fn stream_write;
     void *stream_ctx;
     bool stream_done;
+    bool drop_empty; /* samples whose values are all 0 are not written */
 };
 
 /* ---- kinds (Go 1.19's, reference section 2.1) ----------------------------------------------- */
@@ -374,6 +375,10 @@ struct pprof_builder *pprof_builder_create(const struct pprof_kind *kind, int64_
 error:
     pprof_builder_destroy(b);
     return NULL;
+}
+
+void pprof_builder_drop_empty_samples(struct pprof_builder *b) {
+    b->drop_empty = true;
 }
 
 void pprof_builder_set_time(struct pprof_builder *b, int64_t time_nanos, int64_t duration_nanos) {
@@ -754,6 +759,7 @@ struct enc {
     Perftools__Profiles__Location *locations, **locations_ptrs;
     Perftools__Profiles__Line *lines, **lines_ptrs;
     Perftools__Profiles__Function *functions, **functions_ptrs;
+    size_t n_samples; /* samples written (empty ones dropped when asked) */
 };
 
 static void *alloc_array(size_t n, size_t size) {
@@ -818,6 +824,13 @@ static void enc_fill_tables(const struct pprof_builder *b, struct enc *e) {
     }
 }
 
+static bool is_empty(const struct pprof_builder *b, const struct b_sample *s) {
+    for (size_t i = 0; i < b->kind->n_sample_types; i++)
+        if (s->values[i])
+            return false;
+    return true;
+}
+
 static void enc_fill_samples(struct pprof_builder *b, struct enc *e) {
     for (size_t i = 0; i < b->n_labels; i++) {
         perftools__profiles__label__init(&e->labels[i]);
@@ -826,7 +839,9 @@ static void enc_fill_samples(struct pprof_builder *b, struct enc *e) {
     }
     for (size_t i = 0; i < b->n_samples; i++) {
         struct b_sample *s = &b->samples[i];
-        Perftools__Profiles__Sample *ps = &e->samples[i];
+        if (b->drop_empty && is_empty(b, s))
+            continue;
+        Perftools__Profiles__Sample *ps = &e->samples[e->n_samples++];
         perftools__profiles__sample__init(ps);
         ps->n_location_id = s->n_stack;
         ps->location_id = s->n_stack ? &b->stack_ids[s->stack_off] : NULL;
@@ -848,7 +863,7 @@ static void enc_fill_profile(struct pprof_builder *b, struct enc *e) {
     perftools__profiles__value_type__init(&e->period_type);
     e->period_type.type = b->period_strs.key, e->period_type.unit = b->period_strs.str;
     p->n_sample_type = b->kind->n_sample_types, p->sample_type = e->type_ptrs;
-    p->n_sample = b->n_samples, p->sample = e->samples_ptrs;
+    p->n_sample = e->n_samples, p->sample = e->samples_ptrs;
     p->n_mapping = b->n_mappings, p->mapping = e->mappings_ptrs;
     p->n_location = b->n_locations, p->location = e->locations_ptrs;
     p->n_function = b->n_functions, p->function = e->functions_ptrs;

@@ -65,6 +65,10 @@ struct pprof_builder *pprof_builder_create(const struct pprof_kind *kind, int64_
 /* Collection start (ns since the Unix epoch) and window length; 0 leaves a field unset. */
 void pprof_builder_set_time(struct pprof_builder *b, int64_t time_nanos, int64_t duration_nanos);
 
+/* From now on, writing leaves out the samples whose values are all 0 (a delta profile's
+ * cancelled samples). */
+void pprof_builder_drop_empty_samples(struct pprof_builder *b);
+
 /* Adds a free-text comment (shown by pprof -raw). 0 or a negative ltprof_status. */
 int pprof_builder_add_comment(struct pprof_builder *b, const char *text);
 

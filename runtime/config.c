@@ -22,6 +22,9 @@
 #define MEMPROFILE_RATE_MAX (1ull << 40)
 #define MUTEX_FRACTION_MAX (1ull << 31)
 #define BLOCK_RATE_MAX (1ull << 62) /* ns */
+#define HTTP_MAX_SECONDS_DEFAULT 600
+#define HTTP_MAX_SECONDS_MAX 86400
+#define HTTP_PREFIX_DEFAULT "/debug/pprof"
 
 static void warn_bad(FILE *warn, const char *name, const char *value, const char *expected,
                      const char *fallback)
@@ -137,6 +140,57 @@ static void load_log(const char *value, struct rt_config *cfg, FILE *warn)
         cfg->log_level = level;
 }
 
+/* A string kept as it is, when it fits and has no control characters. */
+static void load_string(const char *name, const char *value, char *field, size_t size,
+                        const char *expected, FILE *warn)
+{
+    if (!value)
+        return;
+    size_t len = strlen(value);
+    int ok = len < size;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (unsigned char)value[i] > ' ' && value[i] != 0x7f;
+    if (ok)
+        memcpy(field, value, len + 1);
+    else
+        warn_bad(warn, name, value, expected, field[0] ? field : "none");
+}
+
+/* "/debug/pprof": starts with '/', no trailing '/', no '?', '#' or '%' (kept literal). */
+static void load_prefix(const char *value, struct rt_config *cfg, FILE *warn)
+{
+    char prefix[sizeof(cfg->http_prefix)] = "";
+    load_string("LTPROF_HTTP_PREFIX", value, prefix, sizeof(prefix), "a URL path", NULL);
+    size_t len = strlen(prefix);
+    while (len > 1 && prefix[len - 1] == '/')
+        prefix[--len] = '\0';
+    int ok = value && prefix[0] == '/' && !strpbrk(prefix, "?#%");
+    if (ok)
+        memcpy(cfg->http_prefix, prefix, len + 1);
+    else if (value)
+        warn_bad(warn, "LTPROF_HTTP_PREFIX", value,
+                 "a URL path starting with '/' (up to 127 bytes, no spaces, '?', '#' or '%')",
+                 HTTP_PREFIX_DEFAULT);
+    if (strcmp(cfg->http_prefix, "/") == 0)
+        cfg->http_prefix[0] = '\0'; /* routes at the root: "/heap" */
+}
+
+static void load_switch(const char *name, const char *value, const char *on, const char *off,
+                        int *field, FILE *warn)
+{
+    if (!value)
+        return;
+    if (strcmp(value, on) == 0)
+        *field = 1;
+    else if (strcmp(value, off) == 0)
+        *field = 0;
+    else {
+        char expected[64];
+        snprintf(expected, sizeof(expected), "%s or %s", on, off);
+        warn_bad(warn, name, value, expected, *field ? on : off);
+    }
+}
+
 void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn)
 {
     uint32_t stats = 0;
@@ -179,4 +233,21 @@ void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn)
              &cfg->mutex_fraction, warn);
     load_u64("LTPROF_BLOCK_RATE", getenv_fn("LTPROF_BLOCK_RATE"), BLOCK_RATE_MAX,
              &cfg->block_rate, warn);
+
+    cfg->http_addr[0] = cfg->http_token[0] = '\0';
+    snprintf(cfg->http_prefix, sizeof(cfg->http_prefix), "%s", HTTP_PREFIX_DEFAULT);
+    cfg->http_max_seconds = HTTP_MAX_SECONDS_DEFAULT;
+    cfg->http_spawn_sessiond = 1;
+    cfg->http_cmdline = 1;
+    load_string("LTPROF_HTTP", getenv_fn("LTPROF_HTTP"), cfg->http_addr, sizeof(cfg->http_addr),
+                "an address such as 127.0.0.1:6060, [::1]:6060, 6060 or unix:/path", warn);
+    load_prefix(getenv_fn("LTPROF_HTTP_PREFIX"), cfg, warn);
+    load_string("LTPROF_HTTP_TOKEN", getenv_fn("LTPROF_HTTP_TOKEN"), cfg->http_token,
+                sizeof(cfg->http_token), "up to 255 printable characters without spaces", warn);
+    load_u32("LTPROF_HTTP_MAX_SECONDS", getenv_fn("LTPROF_HTTP_MAX_SECONDS"), 1,
+             HTTP_MAX_SECONDS_MAX, &cfg->http_max_seconds, warn);
+    load_switch("LTPROF_HTTP_SESSIOND", getenv_fn("LTPROF_HTTP_SESSIOND"), "spawn", "never",
+                &cfg->http_spawn_sessiond, warn);
+    load_switch("LTPROF_HTTP_CMDLINE", getenv_fn("LTPROF_HTTP_CMDLINE"), "on", "off",
+                &cfg->http_cmdline, warn);
 }

@@ -34,6 +34,13 @@ struct rt_config {
     char heap_profile[4096];
     char mutex_profile[4096];
     char block_profile[4096];
+    /* The HTTP server (http_server.c). */
+    char http_addr[256];           /* LTPROF_HTTP: where to listen at start-up, "" = not */
+    char http_prefix[128];         /* LTPROF_HTTP_PREFIX: the routes' path, no trailing '/' */
+    char http_token[256];          /* LTPROF_HTTP_TOKEN: required bearer token, "" = none */
+    uint32_t http_max_seconds;     /* LTPROF_HTTP_MAX_SECONDS: longest recording or delta */
+    int http_spawn_sessiond;       /* LTPROF_HTTP_SESSIOND: spawn (1) or never (0) */
+    int http_cmdline;              /* LTPROF_HTTP_CMDLINE: serve /cmdline (1) or not (0) */
 };
 
 /* Signature of the environment lookup, so tests can pass their own. */
@@ -45,11 +52,17 @@ typedef const char *(*rt_getenv_fn)(const char *name);
  */
 void rt_config_load(struct rt_config *cfg, rt_getenv_fn getenv_fn, FILE *warn);
 
+/* The configuration read at start-up (runtime.c). */
+const struct rt_config *rt_config_get(void);
+
 /* ---- in-process profiles (profiles.c, self_symbolizer.c) ---------------------------------- */
 
 /* Writes the profiles the configuration names (LTPROF_HEAPPROFILE, ...) at exit; each "%p"
  * becomes the pid. A failure is reported on stderr and leaves no file. */
 void rt_profiles_write_at_exit(const struct rt_config *cfg);
+/* The count Go's index page shows for profile `name` (records; threads for threadcreate and
+ * goroutine; values for a user-defined profile), or -1 for an unknown name or no memory. */
+int64_t rt_profile_count(const char *name);
 /* `pattern` with each "%p" replaced by the pid; false when it does not fit. */
 bool rt_expand_pid(const char *pattern, char *out, size_t size);
 /* LTPROF_CPUPROFILE (cpu_profile.c): starts the in-process CPU profile into the file, and
@@ -79,6 +92,9 @@ size_t rt_writer_labels(uint32_t set, struct pprof_label *out, size_t max);
 /* When rc is 0, writes the profile to fd (LTPROF_ERR_IO when a write fails); frees everything.
  * Returns the status. */
 int rt_writer_finish(struct rt_writer *w, int fd, int rc);
+
+/* A pprof_write_fn writing to the fd *ctx (an int *), whole, across EINTR; -1 on failure. */
+int rt_fd_write(void *ctx, const void *data, size_t len);
 
 /* Go's legacy text profiles (profile_text.c). */
 struct rt_text {
@@ -110,10 +126,16 @@ int rt_thread_profile_write(int fd, int debug);
 int rt_custom_profile_write(const char *name, int fd, int debug);
 
 /* A symbolizer session (symbolizer/sym.h) with this process's modules now, and the
- * executable's module in *exe (NULL if unknown); NULL when out of memory. The caller destroys
- * it. */
+ * executable's module in *exe (NULL if unknown; exe may be NULL); NULL when out of memory.
+ * The caller destroys it. */
 struct sym_module;
 struct sym_session *rt_self_symbolizer(struct sym_module **exe);
+
+/* ---- the HTTP server (http_server.c) ---- */
+
+/* LTPROF_HTTP: starts the server on `address` ("" = not); a failure is one line on stderr. */
+void rt_http_start_from_env(const char *address);
+void rt_http_stop_at_exit(void);
 
 /* ---- logging (log.c) ----------------------------------------------------------------------- */
 

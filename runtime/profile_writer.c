@@ -16,7 +16,7 @@
 
 #define MAX_FRAMES 128
 
-static int fd_write(void *ctx, const void *data, size_t len)
+int rt_fd_write(void *ctx, const void *data, size_t len)
 {
     int fd = *(const int *)ctx;
     const char *p = data;
@@ -69,7 +69,7 @@ size_t rt_writer_labels(uint32_t set, struct pprof_label *out, size_t max)
 
 int rt_writer_finish(struct rt_writer *w, int fd, int rc)
 {
-    if (rc == 0 && pprof_builder_write(w->b, fd_write, &fd) != 0)
+    if (rc == 0 && pprof_builder_write(w->b, rt_fd_write, &fd) != 0)
         rc = LTPROF_ERR_IO;
     sym_pprof_destroy(w->sp);
     sym_session_destroy(w->sym);

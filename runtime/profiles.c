@@ -251,6 +251,36 @@ LTPROF_API int ltprof_profile_write(const char *name, int fd, int debug)
     return rc;
 }
 
+/* Records in a table: stacks with something counted (threadcreate: the threads). */
+static int64_t table_count(struct tr_bucket_snapshot *snap, int threads)
+{
+    int64_t n = 0;
+    for (size_t i = 0; i < snap->n_buckets; i++)
+        if (snap->buckets[i].v[0])
+            n += threads ? (int64_t)snap->buckets[i].v[0] : 1;
+    tr_bucket_snapshot_free(snap);
+    return n;
+}
+
+int64_t rt_profile_count(const char *name)
+{
+    struct tr_bucket_snapshot snap;
+    int64_t n = -1;
+    tr_guard_enter();
+    if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0)
+        n = tr_allocs_snapshot(&snap) == 0 ? table_count(&snap, 0) : -1;
+    else if (strcmp(name, "mutex") == 0 || strcmp(name, "block") == 0)
+        n = tr_contention_snapshot(name[0] == 'b', &snap) == 0 ? table_count(&snap, 0) : -1;
+    else if (strcmp(name, "threadcreate") == 0)
+        n = tr_threadcreate_snapshot(&snap) == 0 ? table_count(&snap, 1) : -1;
+    else if (strcmp(name, "goroutine") == 0)
+        n = (int64_t)tr_thread_count();
+    else if (ltprof_profile_lookup(name))
+        n = (int64_t)ltprof_profile_count(ltprof_profile_lookup(name));
+    tr_guard_leave();
+    return n;
+}
+
 bool rt_expand_pid(const char *pattern, char *out, size_t size)
 {
     size_t n = 0;

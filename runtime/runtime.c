@@ -40,9 +40,15 @@ static void print_stats(void)
  */
 __attribute__((destructor)) static void announce_at_exit(void)
 {
+    rt_http_stop_at_exit();
     tr_emit_process_info();
     rt_cpu_profile_stop_at_exit();
     rt_profiles_write_at_exit(&runtime_config);
+}
+
+const struct rt_config *rt_config_get(void)
+{
+    return &runtime_config;
 }
 
 static const char *env_lookup(const char *name)
@@ -89,6 +95,7 @@ __attribute__((constructor)) static void rt_start(void)
            (unsigned long long)runtime_config.syscall_ns);
     tr_emit_process_info();
     rt_cpu_profile_start_from_env(runtime_config.cpu_profile);
+    rt_http_start_from_env(runtime_config.http_addr);
     if (runtime_config.stats)
         atexit(print_stats);
 }

@@ -110,6 +110,9 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data)
 struct sym_session *rt_self_symbolizer(struct sym_module **exe)
 {
     struct add_ctx ctx = {NULL, 0, 0, 0};
+    struct sym_module *unused;
+    if (!exe)
+        exe = &unused;
     *exe = NULL;
     dl_iterate_phdr(add_module, &ctx);
     struct sym_session *s = ctx.failed ? NULL : sym_session_create();

@@ -2,7 +2,8 @@
 /*
  * The tracer's recursion guard: a thread-local depth (initial-exec TLS, so reading it is safe
  * anywhere, signal handlers included). Depth > 0 means "ltprof's own work": interposers then
- * pass straight through, and threads created at depth > 0 are ltprof's and are not sampled.
+ * pass straight through, and threads created at depth > 0 are ltprof's: never sampled, never
+ * counted, and inside the guard for their whole life (so nothing they do is traced).
  * Defined in sampler.c.
  */
 #ifndef LTPROF_TRACER_GUARD_H
@@ -20,6 +21,11 @@ static inline void tr_guard_leave(void)
 {
     tr_guard--;
 }
+
+/* Non-zero on a thread that is ltprof's for its whole life: one created at depth > 0 (the HTTP
+ * server's, for example). It runs with the guard held from its first instruction. */
+extern __thread unsigned int tr_own_thread
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
 
 /* Non-zero while the calling thread is inside ltprof. */
 static inline int tr_guard_active(void)

@@ -37,6 +37,7 @@ __thread int tr_tls_draining TR_TLS;
 __thread int tr_tls_sw_open TR_TLS;
 __thread int tr_tls_emitting TR_TLS;
 __thread unsigned int tr_guard __attribute__((tls_model("initial-exec")));
+__thread unsigned int tr_own_thread __attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;

@@ -158,8 +158,8 @@ int tr_thread_dump(struct tr_thread_dump *out)
     int rc = out->threads && asked && copy ? 0 : LTPROF_ERR_NOMEM;
     size_t n_asked = 0;
 
-    /* The calling thread itself. */
-    if (rc == 0) {
+    /* The calling thread itself, unless it is ltprof's own (an HTTP server thread). */
+    if (rc == 0 && !tr_own_thread) {
         struct tr_thread_dump_entry *e = &out->threads[out->n++];
         e->tid = (uint32_t)self;
         e->n = (uint16_t)drop_library(e->pcs, tr_stack_capture_caller(e->pcs, TR_DUMP_FRAMES));
@@ -179,8 +179,8 @@ int tr_thread_dump(struct tr_thread_dump *out)
         struct tr_thread_dump_entry *e = &out->threads[out->n];
         e->tid = (uint32_t)tid;
         memcpy(e->name, s->name, sizeof(e->name) - 1);
-        if (strncmp(e->name, "lttng-ust", 9) == 0 || strncmp(e->name, "ltprof", 6) == 0)
-            continue; /* LTTng-UST's and ltprof's own threads */
+        if (strncmp(e->name, "lttng-ust", 9) == 0)
+            continue; /* LTTng-UST's own threads (ltprof's are never armed) */
         out->n++;
         if (blocked_stack(s, copy, e))
             continue;
@@ -230,6 +230,20 @@ int tr_thread_dump(struct tr_thread_dump *out)
     if (rc != 0)
         tr_thread_dump_free(out);
     return rc;
+}
+
+size_t tr_thread_count(void)
+{
+    size_t n = tr_own_thread ? 0 : 1;
+    int32_t self = tr_tid_self();
+    uint32_t used = atomic_load_explicit(&tr_samp.slots_used, memory_order_acquire);
+    for (uint32_t i = 0; i < used; i++) {
+        struct tr_thread_slot *s = &tr_samp.slots[i];
+        int32_t tid = atomic_load_explicit(&s->tid, memory_order_acquire);
+        if (tid > 0 && tid != self && strncmp(s->name, "lttng-ust", 9) != 0 && proc_state(tid))
+            n++;
+    }
+    return n;
 }
 
 void tr_thread_dump_free(struct tr_thread_dump *d)

@@ -203,13 +203,15 @@ struct tr_thread_dump_entry {
     uint64_t pcs[TR_DUMP_FRAMES];
 };
 struct tr_thread_dump {
-    struct tr_thread_dump_entry *threads; /* [0] is the calling thread */
+    struct tr_thread_dump_entry *threads; /* [0] is the calling thread, unless ltprof owns it */
     size_t n;
 };
 /* The stacks of the calling thread and of every armed thread but LTTng-UST's and ltprof's,
  * now. Normal context. 0, or LTPROF_ERR_NOMEM. Free with tr_thread_dump_free. */
 int tr_thread_dump(struct tr_thread_dump *out);
 void tr_thread_dump_free(struct tr_thread_dump *d);
+/* How many threads tr_thread_dump() would list now (without stopping any). */
+size_t tr_thread_count(void);
 
 /* ---- the in-process CPU profile (cpu_profile.c) ---- */
 

@@ -263,3 +263,35 @@ check_heap_within() {
             soft_fail "$site: $bytes bytes in use, not within 10 % of $want ($tag)"
     done
 }
+
+# ---- HTTP (test_http*.sh) ----------------------------------------------------------------------
+
+# free_port: a TCP port nobody listens on now on 127.0.0.1.
+free_port() {
+    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_http URL [SECONDS]: waits until URL answers (any status), fails after SECONDS (10).
+wait_http() {
+    local url=$1 limit=${2:-10} i
+    for ((i = 0; i < limit * 10; i++)); do
+        curl -s -o /dev/null --max-time 2 "$url" && return 0
+        sleep 0.1
+    done
+    fail "nothing answers at $url after ${limit}s"
+}
+
+# check_status URL STATUS [BODY_LINE] [CURL_ARGS...]: the reply's status is STATUS and, when
+# BODY_LINE is not empty, its body is exactly BODY_LINE plus a newline (Go's error replies).
+check_status() {
+    local url=$1 want=$2 body=${3:-} got
+    shift 3 || shift $#
+    got=$(curl -s -o "$IT_TMP/body" -w '%{http_code}' --max-time 30 "$@" "$url") || true
+    if [ "$got" != "$want" ]; then
+        soft_fail "$url: status $got, want $want ($(head -c 200 "$IT_TMP/body"))"
+    elif [ -n "$body" ] && [ "$(cat "$IT_TMP/body")" != "$body" ]; then
+        soft_fail "$url: body \"$(head -c 200 "$IT_TMP/body")\", want \"$body\""
+    else
+        echo "ok: $want $url${body:+ \"$body\"}"
+    fi
+}

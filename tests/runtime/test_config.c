@@ -148,6 +148,31 @@ static void config_contention_profiles(void)
     CHECK(cfg.block_rate == 1);
 }
 
+static void config_http(void)
+{
+    struct rt_config cfg;
+    const char *none[] = {NULL};
+    load(&cfg, none);
+    CHECK(!cfg.http_addr[0] && strcmp(cfg.http_prefix, "/debug/pprof") == 0 && !cfg.http_token[0]);
+    CHECK(cfg.http_max_seconds == 600 && cfg.http_spawn_sessiond == 1 && cfg.http_cmdline == 1);
+    const char *good[] = {"LTPROF_HTTP=127.0.0.1:6060", "LTPROF_HTTP_PREFIX=/prof//",
+                          "LTPROF_HTTP_TOKEN=abc", "LTPROF_HTTP_MAX_SECONDS=5",
+                          "LTPROF_HTTP_SESSIOND=never", "LTPROF_HTTP_CMDLINE=off", NULL};
+    CHECK(load(&cfg, good)[0] == '\0');
+    CHECK(strcmp(cfg.http_addr, "127.0.0.1:6060") == 0 && strcmp(cfg.http_prefix, "/prof") == 0);
+    CHECK(strcmp(cfg.http_token, "abc") == 0 && cfg.http_max_seconds == 5);
+    CHECK(cfg.http_spawn_sessiond == 0 && cfg.http_cmdline == 0);
+    const char *root[] = {"LTPROF_HTTP_PREFIX=/", NULL};
+    CHECK(load(&cfg, root)[0] == '\0' && cfg.http_prefix[0] == '\0');
+    const char *bad[] = {"LTPROF_HTTP_PREFIX=debug", "LTPROF_HTTP_TOKEN=a b",
+                         "LTPROF_HTTP_MAX_SECONDS=0", "LTPROF_HTTP_SESSIOND=maybe",
+                         "LTPROF_HTTP_CMDLINE=yes", "LTPROF_HTTP=has space", NULL};
+    char *w = load(&cfg, bad);
+    CHECK(count_lines(w) == 6 && strstr(w, "LTPROF_HTTP_PREFIX") && strstr(w, "LTPROF_HTTP_TOKEN"));
+    CHECK(strcmp(cfg.http_prefix, "/debug/pprof") == 0 && !cfg.http_token[0] && !cfg.http_addr[0]);
+    CHECK(cfg.http_max_seconds == 600 && cfg.http_spawn_sessiond == 1 && cfg.http_cmdline == 1);
+}
+
 static void log_level_parse(void)
 {
     CHECK(rt_log_level_parse("off") == RT_LOG_OFF);
@@ -171,6 +196,7 @@ int main(int argc, char **argv)
         {"config_bad_values_warn_once_and_keep_defaults", config_bad_values_warn_once_and_keep_defaults},
         {"config_heap_profile", config_heap_profile},
         {"config_contention_profiles", config_contention_profiles},
+        {"config_http", config_http},
         {"log_level_parse", log_level_parse},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -35,6 +35,22 @@ struct start_block {
     struct tr_thread_birth birth;
 };
 
+/* A thread created inside ltprof's guard (by ltprof, or by a library ltprof calls, such as
+ * libmicrohttpd's threads): ltprof's for its whole life. */
+struct own_block {
+    void *(*start)(void *);
+    void *arg;
+};
+
+static void *ltprof_own_thread_trampoline(void *p)
+{
+    tr_guard_enter();
+    tr_own_thread = 1;
+    struct own_block block = *(struct own_block *)p;
+    free(p);
+    return block.start(block.arg); /* the guard stays held for the thread's life */
+}
+
 /* LTTng-UST's own threads (its listeners) are not the program's: they run as ltprof's work. */
 static int is_lttng_thread(void *(*start)(void *))
 {
@@ -110,8 +126,17 @@ TR_EXPORT TR_TEXT int pthread_create(pthread_t *thread, const pthread_attr_t *at
     struct start_block *block;
     int rc, saved_errno;
 
-    if (tr_guard_active()) /* ltprof's own thread: not sampled */
-        return real(thread, attr, start, arg);
+    if (tr_guard_active()) { /* ltprof's own thread: not sampled, not counted, not traced */
+        struct own_block *own = malloc(sizeof(*own));
+        if (!own)
+            return EAGAIN;
+        own->start = start;
+        own->arg = arg;
+        rc = real(thread, attr, ltprof_own_thread_trampoline, own);
+        if (rc != 0)
+            free(own);
+        return rc;
+    }
     tr_guard_enter();
     saved_errno = errno;
     block = malloc(sizeof(*block));

@@ -143,6 +143,26 @@ LTPROF_API size_t ltprof_profile_count(const ltprof_profile *p);
  * long as the process. */
 LTPROF_API size_t ltprof_profiles(const char **names, size_t max);
 
+/*
+ * The /debug/pprof HTTP server inside this process, like Go's net/http/pprof (docs/http.md):
+ * index, heap, allocs, goroutine, threadcreate, block, mutex, user-defined profiles (with
+ * debug=1/2 and seconds=N deltas), cmdline, symbol, profile?seconds=N and trace?seconds=N,
+ * under LTPROF_HTTP_PREFIX (default /debug/pprof). LTPROF_HTTP=ADDRESS starts it when the
+ * library loads. `address`: "127.0.0.1:6060", "[::1]:6060", "6060" (loopback), "0.0.0.0:6060"
+ * (every interface: only when named), port 0 for any free port, or "unix:/path". Start:
+ * LTPROF_OK; LTPROF_ERR_BUSY when it runs already; LTPROF_ERR_INVALID for a NULL or empty
+ * address; LTPROF_ERR_IO when it cannot listen (ltprof_http_error() says why). Stop: LTPROF_OK,
+ * or LTPROF_ERR_NOT_FOUND when none runs; requests in progress end first (one waiting out
+ * seconds= ends at once). The server stops at exit; a forked child has none. Not from a
+ * signal handler.
+ */
+LTPROF_API int ltprof_http_start(const char *address);
+LTPROF_API int ltprof_http_stop(void);
+/* Where the server listens ("127.0.0.1:6060", "unix:/path"), or NULL when it does not. */
+LTPROF_API const char *ltprof_http_address(void);
+/* Why the last ltprof_http_start() failed ("" after a success). */
+LTPROF_API const char *ltprof_http_error(void);
+
 #ifdef __cplusplus
 }
 #endif

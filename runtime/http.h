@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to runtime/'s HTTP layer (libmicrohttpd): Go's net/http/pprof routes. The server and
+ * the dispatch are in http_server.c; responses and waiting in http_response.c; the named
+ * profiles, deltas, index and cmdline in http_profiles.c; /symbol in http_symbol.c; /profile
+ * and /trace in http_record.c. Every handler runs on a thread that is ltprof's own (inside the
+ * tracer's guard), so nothing it does is traced or profiled.
+ */
+#ifndef LTPROF_RUNTIME_HTTP_H
+#define LTPROF_RUNTIME_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+#define HTTP_MAX_BODY (64 * 1024) /* request bodies (symbol lookups, forms) */
+
+/* One request, across libmicrohttpd's calls of the handler. */
+struct http_req {
+    char *body;
+    size_t len, cap;
+    int too_big; /* the body went over HTTP_MAX_BODY */
+    int form;    /* the body is application/x-www-form-urlencoded */
+    char *form_copy; /* the body parsed into pairs, for http_param */
+};
+
+/* ---- http_response.c ---- */
+
+/* 200 with the bytes of memory file `fd` (taken over: closed either way), Content-Type `type`
+ * and, for a download, Content-Disposition attachment `filename` (NULL: none). */
+enum MHD_Result http_send_fd(struct MHD_Connection *c, int fd, const char *type,
+                             const char *filename);
+/* `status` with body `len` bytes of `text` (copied) as Content-Type `type`. */
+enum MHD_Result http_send_body(struct MHD_Connection *c, unsigned status, const char *type,
+                               const char *text, size_t len);
+/* An error as Go's pprof handlers send it: text/plain, X-Go-Pprof: 1, `message` + "\n". */
+enum MHD_Result http_send_error(struct MHD_Connection *c, unsigned status, const char *message);
+/* A memory file for a response body; -1 with errno when none can be made. */
+int http_memfd(void);
+/* Reads a whole memory file into a malloc'ed buffer (*len bytes); NULL when out of memory. */
+void *http_memfd_read(int fd, size_t *len);
+
+enum http_wait_result { HTTP_WAIT_DONE, HTTP_WAIT_CLIENT_GONE, HTTP_WAIT_STOPPING };
+/* Sleeps `ns` nanoseconds, or until the client closes its connection or the server stops. */
+enum http_wait_result http_wait(struct MHD_Connection *c, uint64_t ns);
+/* Wakes every http_wait (the server is stopping); http_wait_reset() re-arms after a stop. */
+void http_wait_wake_all(void);
+void http_wait_reset(void);
+
+/* A query or form parameter (the form's first, as Go's FormValue), or NULL. */
+const char *http_param(struct MHD_Connection *c, struct http_req *r, const char *name);
+
+/* ---- http_profiles.c ---- */
+
+/* The index page at the prefix. */
+enum MHD_Result http_index(struct MHD_Connection *c);
+/* /cmdline: argv joined with NUL bytes. */
+enum MHD_Result http_cmdline(struct MHD_Connection *c);
+/* A named profile (heap, allocs, goroutine, threadcreate, block, mutex, user-defined), with
+ * Go's debug, gc and seconds (delta) parameters. */
+enum MHD_Result http_named_profile(struct MHD_Connection *c, struct http_req *r,
+                                   const char *name);
+
+/* ---- http_symbol.c ---- */
+
+/* /symbol, Go's protocol: GET with addresses in the query, or POST with them in the body. */
+enum MHD_Result http_symbol(struct MHD_Connection *c, struct http_req *r, const char *method);
+
+/* ---- http_record.c ---- */
+
+/* /profile?seconds=N (default 30) and /trace?seconds=N (default 1, fractions allowed). */
+enum MHD_Result http_cpu_profile(struct MHD_Connection *c, struct http_req *r);
+enum MHD_Result http_trace(struct MHD_Connection *c, struct http_req *r);
+
+#endif

@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# http: /debug/pprof served from inside real programs over real sockets, checked with curl and
+# `go tool pprof` (Go 1.19, and the newer Go when there is one):
+#   - examples' ltprof-demo-http (its own libmicrohttpd daemon with ltprof's routes mounted):
+#     the index page byte for byte as Go 1.19 writes it; heap at rate 1 shows grow_heap's
+#     64 MiB in use exactly; mutex and block show contend_lock; goroutine?debug=2 shows the
+#     thread in take_a_nap's nanosleep; debug=1 texts in Go's layouts; heap?seconds=2 a delta
+#     with the 16 MiB allocated meanwhile only; profile?seconds=2 shows spin_hash; symbol over
+#     GET and POST; cmdline; HEAD; a POSTed form; every error status and body of Go's table;
+#     a second concurrent CPU profile refused; a client that hangs up mid-profile frees it;
+#   - ltprof-demo-cpu preloaded with LTPROF_HTTP: the server's own threads appear in no profile
+#     (threadcreate counts the 2 workers exactly, goroutine lists 3 threads, heap and CPU
+#     profiles hold no libmicrohttpd frame); LTPROF_HTTP_PREFIX, LTPROF_HTTP_TOKEN, a Unix
+#     socket; a bad LTPROF_HTTP or a port in use gives one warning and the program runs on.
+source "$(dirname "$0")/lib.sh"
+demo_http=$LTPROF_BUILD_DIR/bin/ltprof-demo-http
+demo_cpu=$LTPROF_BUILD_DIR/bin/ltprof-demo-cpu
+
+require_built
+require_file "$demo_http" "examples/http_service.c"
+PIDS=()
+stop_all() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap 'rc=$?; stop_all; (exit $rc); it_cleanup' EXIT
+
+# ---- the demo service, routes mounted on its own daemon ----
+port=$(free_port)
+B=http://127.0.0.1:$port/debug/pprof
+step "ltprof-demo-http on port $port (rate 1, every contended wait)"
+LTPROF_MEMPROFILE_RATE=1 LTPROF_MUTEX_FRACTION=1 LTPROF_BLOCK_RATE=1 \
+    "$demo_http" "$port" >"$IT_TMP/demo.out" 2>"$IT_TMP/demo.err" &
+PIDS+=($!)
+demo_pid=$!
+wait_http "http://127.0.0.1:$port/"
+
+step "index page"
+curl -s "$B/" -o "$IT_TMP/index.html" -D "$IT_TMP/index.h"
+grep -qi '^Content-Type: text/html; charset=utf-8' "$IT_TMP/index.h" || soft_fail "index type"
+grep -qi '^X-Content-Type-Options: nosniff' "$IT_TMP/index.h" || soft_fail "index: no nosniff"
+"$PYTHON" "$IT_DIR/index_check.py" "$IT_TMP/index.html" /debug/pprof allocs block cmdline \
+    goroutine heap mutex profile threadcreate trace || soft_fail "index page is not Go's"
+check_status "http://127.0.0.1:$port/debug/pprof" 301
+curl -s -D - -o /dev/null "http://127.0.0.1:$port/debug/pprof" | grep -qi '^Location: /debug/pprof/' ||
+    soft_fail "the redirect does not lead to /debug/pprof/"
+
+step "heap: 64 MiB kept by grow_heap, at rate 1"
+curl -s "http://127.0.0.1:$port/heap?size_mb=64" >/dev/null
+curl -s -D "$IT_TMP/heap.h" "$B/heap" -o "$IT_TMP/heap.pb.gz"
+grep -qi '^Content-Type: application/octet-stream' "$IT_TMP/heap.h" || soft_fail "heap type"
+grep -qi '^Content-Disposition: attachment; filename="heap"' "$IT_TMP/heap.h" ||
+    soft_fail "heap: no attachment header"
+pprof_text "$GO" "$IT_TMP/heap.raw" -raw "$IT_TMP/heap.pb.gz"
+read -r _ _ n bytes <<<"$(heap_site_values "$IT_TMP/heap.raw" grow_heap)"
+echo "grow_heap: $bytes bytes in $n objects in use"
+[ "$bytes" = $((64 << 20)) ] && [ "$n" = 64 ] ||
+    soft_fail "grow_heap holds $bytes bytes in $n objects, want 67108864 in 64"
+pprof_text "$GO" "$IT_TMP/heap.top" -top "http://127.0.0.1:$port/debug/pprof/heap"
+grep -q 'grow_heap$' "$IT_TMP/heap.top" || soft_fail "go tool pprof over HTTP: no grow_heap"
+
+step "mutex and block: 4 threads fight for 500 ms in contend_lock"
+curl -s "http://127.0.0.1:$port/mutex?ms=500" >/dev/null
+for p in mutex block; do
+    pprof_text "$GO" "$IT_TMP/$p.top" -top "$B/$p"
+    grep -q 'contend_lock$' "$IT_TMP/$p.top" || soft_fail "$p profile: no contend_lock"
+    grep -q '^Type: delay' "$IT_TMP/$p.top" || soft_fail "$p profile: not delay by default"
+done
+
+step "goroutine?debug=2 during /sleep?ms=3000"
+curl -s "http://127.0.0.1:$port/sleep?ms=3000" >/dev/null &
+sleep 0.7
+curl -s "$B/goroutine?debug=2" >"$IT_TMP/dump.txt"
+grep -A3 '\[nanosleep' "$IT_TMP/dump.txt" | grep -q '^take_a_nap(' ||
+    { cat "$IT_TMP/dump.txt"; soft_fail "the dump does not show take_a_nap in nanosleep"; }
+head -1 "$IT_TMP/dump.txt" | grep -q '^thread [0-9]* ".*" \[' || soft_fail "dump layout"
+wait %% 2>/dev/null || true
+
+step "debug=1 texts"
+curl -s -D "$IT_TMP/t.h" "$B/heap?debug=1" -o "$IT_TMP/heap.txt"
+grep -qi '^Content-Type: text/plain; charset=utf-8' "$IT_TMP/t.h" || soft_fail "text type"
+grep -qi 'Content-Disposition' "$IT_TMP/t.h" && soft_fail "a text reply is an attachment"
+head -1 "$IT_TMP/heap.txt" | grep -q '^heap profile: [0-9]*: [0-9]* \[[0-9]*: [0-9]*\] @ heap/2$' ||
+    soft_fail "heap?debug=1 header: $(head -1 "$IT_TMP/heap.txt")"
+grep -q '^# runtime.MemStats' "$IT_TMP/heap.txt" || soft_fail "heap?debug=1: no MemStats block"
+curl -s "$B/mutex?debug=1" | head -1 | grep -q '^--- mutex:' || soft_fail "mutex?debug=1 header"
+curl -s "$B/block?debug=1" | head -1 | grep -q '^--- contention:' || soft_fail "block?debug=1 header"
+curl -s "$B/threadcreate?debug=1" | head -1 | grep -q '^threadcreate profile: total [0-9]*$' ||
+    soft_fail "threadcreate?debug=1 header"
+curl -s "$B/goroutine?debug=1" | head -1 | grep -q '^goroutine profile: total [0-9]*$' ||
+    soft_fail "goroutine?debug=1 header"
+curl -s -X POST -d debug=1 "$B/heap" | head -1 | grep -q '^heap profile:' ||
+    soft_fail "a POSTed form debug=1 does not give the text"
+# pprof's legacy parser reads the addresses (no names: Go's text is the same); the total counts.
+pprof_text "$GO" "$IT_TMP/legacy.top" -top "$IT_TMP/heap.txt"
+grep -q 'accounting for 6[4-9]\.[0-9]*MB' "$IT_TMP/legacy.top" ||
+    soft_fail "pprof does not read heap?debug=1 back: $(grep accounting "$IT_TMP/legacy.top")"
+
+step "heap?seconds=2: a delta with the 16 MiB allocated meanwhile"
+(sleep 0.5; curl -s "http://127.0.0.1:$port/heap?size_mb=16" >/dev/null) &
+curl -s -D "$IT_TMP/d.h" "$B/heap?seconds=2" -o "$IT_TMP/delta.pb.gz"
+wait %% 2>/dev/null || true
+grep -qi 'filename="heap-delta"' "$IT_TMP/d.h" || soft_fail "delta: not heap-delta"
+pprof_text "$GO" "$IT_TMP/delta.raw" -raw "$IT_TMP/delta.pb.gz"
+read -r n bytes _ _ <<<"$(heap_site_values "$IT_TMP/delta.raw" grow_heap)"
+echo "delta: grow_heap allocated $bytes bytes in $n objects"
+[ "$bytes" = $((16 << 20)) ] && [ "$n" = 16 ] ||
+    soft_fail "the delta has grow_heap allocating $bytes bytes in $n objects, want 16 MiB in 16"
+
+step "profile?seconds=2 while /cpu burns"
+curl -s "http://127.0.0.1:$port/cpu?ms=2600" >/dev/null &
+pprof_text "$GO" "$IT_TMP/cpu.top" -top "$B/profile?seconds=2"
+wait %% 2>/dev/null || true
+grep -q 'spin_hash$' "$IT_TMP/cpu.top" || { cat "$IT_TMP/cpu.top"; soft_fail "no spin_hash"; }
+newgo=$(newer_go)
+if [ -n "$newgo" ]; then
+    pprof_text "$newgo" "$IT_TMP/heap-new.top" -top "$B/heap"
+    grep -q 'grow_heap$' "$IT_TMP/heap-new.top" || soft_fail "newer go tool pprof: no grow_heap"
+fi
+
+step "one CPU profile at a time; a client that hangs up frees it"
+curl -s -o /dev/null "$B/profile?seconds=3" &
+sleep 0.5
+check_status "$B/profile?seconds=1" 500 "Could not enable CPU profiling: cpu profiling already in use"
+wait %% 2>/dev/null || true
+curl -s -o /dev/null --max-time 1 "$B/profile?seconds=20" || true
+start=$(date +%s%N)
+check_status "$B/profile?seconds=1" 200 ""
+echo "a profile after a hang-up answered in $((($(date +%s%N) - start) / 1000000)) ms"
+
+step "symbol"
+base=$(awk -v f="$demo_http" '$6 == f { split($1, a, "-"); print a[1]; exit }' "/proc/$demo_pid/maps")
+grow=$(nm "$demo_http" | awk '$3 == "grow_heap" { print $1 }')
+spin=$(nm "$demo_http" | awk '$3 == "spin_hash" { print $1 }')
+a1=$(printf '0x%x' $((0x$base + 0x$grow + 4)))
+a2=$(printf '0x%x' $((0x$base + 0x$spin + 8)))
+printf 'num_symbols: 1\n%s grow_heap\n%s spin_hash\n' "$a1" "$a2" >"$IT_TMP/sym.want"
+curl -s "$B/symbol?$a1+0x0+zzz+$a2" >"$IT_TMP/sym.get"
+cmp -s "$IT_TMP/sym.get" "$IT_TMP/sym.want" || soft_fail "symbol GET: $(cat "$IT_TMP/sym.get")"
+curl -s -X POST --data-binary "$a1+4660+$a2" "$B/symbol" >"$IT_TMP/sym.post"
+cmp -s "$IT_TMP/sym.post" "$IT_TMP/sym.want" || soft_fail "symbol POST: $(cat "$IT_TMP/sym.post")"
+[ "$(curl -s "$B/symbol")" = "num_symbols: 1" ] || soft_fail "an empty symbol request"
+check_status "$B/symbol" 413 "request body too large" -X POST --data-binary "@/dev/fd/3" \
+    3< <(head -c 100000 /dev/zero | tr '\0' '1')
+
+step "cmdline, HEAD"
+printf '%s\0%s' "$demo_http" "$port" >"$IT_TMP/cmdline.want"
+curl -s "$B/cmdline" >"$IT_TMP/cmdline"
+cmp -s "$IT_TMP/cmdline" "$IT_TMP/cmdline.want" || soft_fail "cmdline: $(od -c "$IT_TMP/cmdline" | head -2)"
+curl -s -I "$B/heap" >"$IT_TMP/head.h"
+grep -q '^HTTP/1.1 200' "$IT_TMP/head.h" || soft_fail "HEAD heap: $(head -1 "$IT_TMP/head.h")"
+
+step "errors, as in Go's table"
+check_status "$B/nosuch" 404 "Unknown profile"
+check_status "$B/heap/" 404 "Unknown profile"
+for s in abc 0 -1 1.5; do
+    check_status "$B/heap?seconds=$s" 400 'invalid value for "seconds" - must be a positive integer'
+done
+check_status "$B/heap?seconds=1&debug=1" 400 "seconds and debug params are incompatible"
+check_status "$B/heap?seconds=601" 400 "profile duration exceeds server's WriteTimeout"
+check_status "$B/profile?seconds=601" 400 "profile duration exceeds server's WriteTimeout"
+curl -s -D - -o /dev/null "$B/nosuch" | grep -qi '^X-Go-Pprof: 1' || soft_fail "no X-Go-Pprof on errors"
+check_status "$B/goroutine?debug=abc" 200 ""
+pprof_text "$GO" "$IT_TMP/g.top" -top "$IT_TMP/body"
+
+# ---- preloaded into a program that knows nothing of ltprof ----
+step "ltprof-demo-cpu preloaded with LTPROF_HTTP"
+port2=$(free_port)
+C=http://127.0.0.1:$port2/debug/pprof
+LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="127.0.0.1:$port2" "$demo_cpu" 25 \
+    >"$IT_TMP/cpu.out" 2>"$IT_TMP/cpu.err" &
+PIDS+=($!)
+wait_http "$C/"
+sleep 0.5
+curl -s "$C/threadcreate?debug=1" | head -1 >"$IT_TMP/tc.txt"
+grep -qx 'threadcreate profile: total 2' "$IT_TMP/tc.txt" ||
+    soft_fail "threadcreate counts the server's threads: $(cat "$IT_TMP/tc.txt")"
+curl -s "$C/goroutine?debug=1" | head -1 | grep -qx 'goroutine profile: total 3' ||
+    soft_fail "goroutine does not list exactly the program's 3 threads"
+curl -s "$C/goroutine?debug=2" | grep -q 'MHD' && soft_fail "the thread dump shows the server's threads"
+pprof_text "$GO" "$IT_TMP/pre-cpu.top" -top "$C/profile?seconds=2"
+grep -q 'hash_block$' "$IT_TMP/pre-cpu.top" || soft_fail "preloaded: no hash_block"
+grep -q 'microhttpd' "$IT_TMP/pre-cpu.top" && soft_fail "the CPU profile holds the server's work"
+pprof_text "$GO" "$IT_TMP/pre-heap.top" -top -sample_index=alloc_space "$C/heap"
+grep -q 'microhttpd' "$IT_TMP/pre-heap.top" && soft_fail "the heap profile holds the server's allocations"
+
+step "LTPROF_HTTP_PREFIX, LTPROF_HTTP_TOKEN, a Unix socket"
+port3=$(free_port)
+LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="$port3" LTPROF_HTTP_PREFIX=/prof/ \
+    LTPROF_HTTP_TOKEN=s3cret "$demo_cpu" 20 >/dev/null 2>"$IT_TMP/tok.err" &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$port3/"
+check_status "http://127.0.0.1:$port3/prof/heap" 401 ""
+check_status "http://127.0.0.1:$port3/prof/heap" 401 "" -H "Authorization: Bearer wrong"
+check_status "http://127.0.0.1:$port3/prof/heap" 200 "" -H "Authorization: Bearer s3cret"
+check_status "http://127.0.0.1:$port3/debug/pprof/heap" 404 "404 page not found" \
+    -H "Authorization: Bearer s3cret"
+sock=$IT_TMP/ltprof.sock
+LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="unix:$sock" "$demo_cpu" 20 >/dev/null 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+[ "$(curl -s --unix-socket "$sock" http://x/debug/pprof/cmdline | tr '\0' ' ')" = "$demo_cpu 20" ] ||
+    soft_fail "no cmdline over the Unix socket"
+
+step "a bad LTPROF_HTTP and a port in use: one warning, the program runs on"
+rc=0
+LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="nohost:99999" "$demo_cpu" 1 >/dev/null 2>"$IT_TMP/bad.err" || rc=$?
+cat "$IT_TMP/bad.err"
+[ "$rc" = 0 ] || soft_fail "a bad LTPROF_HTTP changed the exit status to $rc"
+grep -q '^ltprof: LTPROF_HTTP: cannot serve HTTP on "nohost:99999": ' "$IT_TMP/bad.err" ||
+    soft_fail "no clear warning for a bad LTPROF_HTTP"
+rc=0
+LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="127.0.0.1:$port2" "$demo_cpu" 1 >/dev/null 2>"$IT_TMP/inuse.err" || rc=$?
+cat "$IT_TMP/inuse.err"
+[ "$rc" = 0 ] || soft_fail "a port in use changed the exit status to $rc"
+grep -q 'Address already in use' "$IT_TMP/inuse.err" || soft_fail "no warning for a port in use"
+
+it_finish
