@@ -25,6 +25,7 @@
 #include "commands.h"
 #include "converter.h"
 #include "record.h"
+#include "recorder.h"
 
 static const char usage[] =
     "usage: ltprof record [-o DIR] [--hz N] [--engine auto|perf|timer] [--outputs LIST]\n"
@@ -145,11 +146,25 @@ int cli_record(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     if (rec_find_library(lib, sizeof(lib)) != 0 || prepare_output(&o, trace_dir, sizeof(trace_dir)))
         return 1;
-    if (rec_ensure_sessiond() != 0)
+    struct ltprof_error err = {{0}};
+    if (lttng_session_daemon_alive() != 1) {
+        printf("ltprof: no LTTng session daemon is running; starting lttng-sessiond\n");
+        fflush(stdout);
+    }
+    if (rc_sessiond_ensure(1, NULL, &err) != 0) {
+        fprintf(stderr, "ltprof record: %s\n", err.message);
         return 1;
+    }
     snprintf(session, sizeof(session), "ltprof-record-%d", (int)getpid());
-    if (rec_session_create(session, trace_dir) != 0)
+    /* 8 MiB per CPU: about 20 s of 100 Hz on 64 threads */
+    if (rc_session_create(session, trace_dir, 1 << 20, &err) != 0) {
+        fprintf(stderr, "ltprof record: %s\n", err.message);
         return 1;
+    }
+    if (rc_session_enable_ltprof(session, &err) != 0) {
+        fprintf(stderr, "ltprof record: %s\n", err.message);
+        goto destroy;
+    }
 
     struct rec_child child;
     if (rec_child_spawn(&child, &o, lib) != 0)
@@ -157,7 +172,8 @@ int cli_record(int argc, char **argv)
     child_pid = child.pid;
     signal(SIGINT, forward_signal);
     signal(SIGTERM, forward_signal);
-    if (rec_session_track_and_start(session, child.pid) != 0) {
+    if (rc_session_track_and_start(session, child.pid, &err) != 0) {
+        fprintf(stderr, "ltprof record: %s\n", err.message);
         rec_child_abort(&child);
         goto destroy;
     }
@@ -170,12 +186,13 @@ int cli_record(int argc, char **argv)
     if (exit_status < 0)
         goto destroy;
     printf("ltprof: %s exited with status %d after %.2f s\n", o.cmd[0], exit_status, now_s() - t0);
-    if (rec_session_stop(session) != 0)
+    if (rc_session_stop(session, &err) != 0) {
+        fprintf(stderr, "ltprof record: %s\n", err.message);
         goto destroy;
-    rec_session_destroy(session);
+    }
+    rc_session_destroy(session);
 
     struct cv_summary summary;
-    struct ltprof_error err = {{0}};
     char out_abs[PATH_MAX];
     snprintf(out_abs, sizeof(out_abs), "%.*s", (int)(strlen(trace_dir) - 4), trace_dir);
     if (cv_convert_dir(trace_dir, out_abs, o.outputs, &summary, cli_progress, NULL, &err) != 0) {
@@ -187,6 +204,6 @@ int cli_record(int argc, char **argv)
            trace_dir);
     return exit_status;
 destroy:
-    rec_session_destroy(session);
+    rc_session_destroy(session);
     return status;
 }

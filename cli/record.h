@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internal to cli/: the pieces of `ltprof record`: the LTTng session (record_session.c) and
- * the recorded child process (record_child.c). Each prints its own one-line error to stderr
- * and returns non-zero on failure.
+ * Internal to cli/: the pieces of `ltprof record`: the recorded child process
+ * (record_child.c; the LTTng session is recorder/'s). Each prints its own one-line error to
+ * stderr and returns non-zero on failure.
  */
 #ifndef LTPROF_CLI_RECORD_H
 #define LTPROF_CLI_RECORD_H
@@ -17,13 +17,6 @@ struct rec_options {
     char **cmd;         /* the command and its arguments */
     unsigned outputs;   /* enum cv_outputs */
 };
-
-/* ---- record_session.c ---- */
-int rec_ensure_sessiond(void);
-int rec_session_create(const char *name, const char *trace_dir);
-int rec_session_track_and_start(const char *name, pid_t pid);
-int rec_session_stop(const char *name);
-void rec_session_destroy(const char *name);
 
 /* ---- record_child.c ---- */
 struct rec_child {

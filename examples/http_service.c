@@ -220,6 +220,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread: sigwait() takes them */
+    signal(SIGPIPE, SIG_IGN); /* a client that hangs up is not a reason to die */
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL, 0, NULL,
         NULL, serve, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,7 +353,13 @@ LTPROF_API int ltprof_http_start(const char *address)
         return LTPROF_ERR_IO;
     }
     http_wait_reset();
-    tr_guard_enter(); /* libmicrohttpd's threads are created from here: they are ltprof's */
+    /* libmicrohttpd's threads are created from here: they are ltprof's (the guard), and they
+     * block SIGPIPE, which sendfile() to a client that hung up would raise in the process. */
+    sigset_t pipe, old;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, &old);
+    tr_guard_enter();
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
             MHD_USE_ERROR_LOG,
@@ -361,6 +368,7 @@ LTPROF_API int ltprof_http_start(const char *address)
         (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
     tr_guard_leave();
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!d) {
         close(fd);
         if (unix_path[0])

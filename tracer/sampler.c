@@ -690,8 +690,8 @@ void tr_emit_process_info(void)
 void tr_emit_thread_info_self(void)
 {
     char name[16] = "";
-    if (!lttng_ust_tracepoint_enabled(ltprof, thread_info))
-        return;
+    if (!lttng_ust_tracepoint_enabled(ltprof, thread_info) || tr_own_thread)
+        return; /* ltprof's own threads (the HTTP server's) are not the program's */
     prctl(PR_GET_NAME, name);
     name[15] = '\0';
     lttng_ust_tracepoint(ltprof, thread_info, (uint32_t)tr_tid_self(), name);

@@ -14,11 +14,24 @@ CHECK=("$PYTHON" "$IT_DIR/pprof_check.py")
 IT_NAME=$(basename "$0" .sh)
 IT_TMP=$(mktemp -d "/tmp/ltprof-it-$IT_NAME.XXXXXX")
 IT_SESSIONS=()
+IT_PIDS=()  # background processes to stop at exit (a process that died meanwhile is reported)
+IT_LOGS=()  # files whose last lines are printed when the test fails
 IT_FAILED=0
 
 it_cleanup() {
     local rc=$?
-    local s
+    local s p
+    for p in "${IT_PIDS[@]}"; do
+        kill -0 "$p" 2>/dev/null || echo "process $p had died" >&2
+        kill "$p" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    if [ "$rc" -ne 0 ]; then
+        for s in "${IT_LOGS[@]}"; do
+            echo "--- the end of $s:" >&2
+            tail -20 "$s" >&2 || true
+        done
+    fi
     for s in "${IT_SESSIONS[@]}"; do
         lttng destroy "$s" >/dev/null 2>&1 || true
     done
@@ -30,6 +43,8 @@ it_cleanup() {
     exit "$rc"
 }
 trap it_cleanup EXIT
+# A command that fails outside a condition ends the test (set -e): say which.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited with $?" >&2' ERR
 
 fail() {
     echo "FAIL: $*" >&2

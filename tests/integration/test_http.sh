@@ -19,13 +19,6 @@ demo_cpu=$LTPROF_BUILD_DIR/bin/ltprof-demo-cpu
 
 require_built
 require_file "$demo_http" "examples/http_service.c"
-PIDS=()
-stop_all() {
-    local p
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-}
-trap 'rc=$?; stop_all; (exit $rc); it_cleanup' EXIT
 
 # ---- the demo service, routes mounted on its own daemon ----
 port=$(free_port)
@@ -33,7 +26,8 @@ B=http://127.0.0.1:$port/debug/pprof
 step "ltprof-demo-http on port $port (rate 1, every contended wait)"
 LTPROF_MEMPROFILE_RATE=1 LTPROF_MUTEX_FRACTION=1 LTPROF_BLOCK_RATE=1 \
     "$demo_http" "$port" >"$IT_TMP/demo.out" 2>"$IT_TMP/demo.err" &
-PIDS+=($!)
+IT_LOGS+=("$IT_TMP/demo.err")
+IT_PIDS+=($!)
 demo_pid=$!
 wait_http "http://127.0.0.1:$port/"
 
@@ -71,12 +65,13 @@ done
 
 step "goroutine?debug=2 during /sleep?ms=3000"
 curl -s "http://127.0.0.1:$port/sleep?ms=3000" >/dev/null &
+bg=$!
 sleep 0.7
 curl -s "$B/goroutine?debug=2" >"$IT_TMP/dump.txt"
 grep -A3 '\[nanosleep' "$IT_TMP/dump.txt" | grep -q '^take_a_nap(' ||
     { cat "$IT_TMP/dump.txt"; soft_fail "the dump does not show take_a_nap in nanosleep"; }
 head -1 "$IT_TMP/dump.txt" | grep -q '^thread [0-9]* ".*" \[' || soft_fail "dump layout"
-wait %% 2>/dev/null || true
+wait "$bg" || true
 
 step "debug=1 texts"
 curl -s -D "$IT_TMP/t.h" "$B/heap?debug=1" -o "$IT_TMP/heap.txt"
@@ -100,8 +95,9 @@ grep -q 'accounting for 6[4-9]\.[0-9]*MB' "$IT_TMP/legacy.top" ||
 
 step "heap?seconds=2: a delta with the 16 MiB allocated meanwhile"
 (sleep 0.5; curl -s "http://127.0.0.1:$port/heap?size_mb=16" >/dev/null) &
+bg=$!
 curl -s -D "$IT_TMP/d.h" "$B/heap?seconds=2" -o "$IT_TMP/delta.pb.gz"
-wait %% 2>/dev/null || true
+wait "$bg" || true
 grep -qi 'filename="heap-delta"' "$IT_TMP/d.h" || soft_fail "delta: not heap-delta"
 pprof_text "$GO" "$IT_TMP/delta.raw" -raw "$IT_TMP/delta.pb.gz"
 read -r n bytes _ _ <<<"$(heap_site_values "$IT_TMP/delta.raw" grow_heap)"
@@ -111,8 +107,9 @@ echo "delta: grow_heap allocated $bytes bytes in $n objects"
 
 step "profile?seconds=2 while /cpu burns"
 curl -s "http://127.0.0.1:$port/cpu?ms=2600" >/dev/null &
+bg=$!
 pprof_text "$GO" "$IT_TMP/cpu.top" -top "$B/profile?seconds=2"
-wait %% 2>/dev/null || true
+wait "$bg" || true
 grep -q 'spin_hash$' "$IT_TMP/cpu.top" || { cat "$IT_TMP/cpu.top"; soft_fail "no spin_hash"; }
 newgo=$(newer_go)
 if [ -n "$newgo" ]; then
@@ -122,9 +119,10 @@ fi
 
 step "one CPU profile at a time; a client that hangs up frees it"
 curl -s -o /dev/null "$B/profile?seconds=3" &
+bg=$!
 sleep 0.5
 check_status "$B/profile?seconds=1" 500 "Could not enable CPU profiling: cpu profiling already in use"
-wait %% 2>/dev/null || true
+wait "$bg" || true
 curl -s -o /dev/null --max-time 1 "$B/profile?seconds=20" || true
 start=$(date +%s%N)
 check_status "$B/profile?seconds=1" 200 ""
@@ -171,7 +169,7 @@ port2=$(free_port)
 C=http://127.0.0.1:$port2/debug/pprof
 LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="127.0.0.1:$port2" "$demo_cpu" 25 \
     >"$IT_TMP/cpu.out" 2>"$IT_TMP/cpu.err" &
-PIDS+=($!)
+IT_PIDS+=($!)
 wait_http "$C/"
 sleep 0.5
 curl -s "$C/threadcreate?debug=1" | head -1 >"$IT_TMP/tc.txt"
@@ -190,7 +188,7 @@ step "LTPROF_HTTP_PREFIX, LTPROF_HTTP_TOKEN, a Unix socket"
 port3=$(free_port)
 LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="$port3" LTPROF_HTTP_PREFIX=/prof/ \
     LTPROF_HTTP_TOKEN=s3cret "$demo_cpu" 20 >/dev/null 2>"$IT_TMP/tok.err" &
-PIDS+=($!)
+IT_PIDS+=($!)
 wait_http "http://127.0.0.1:$port3/"
 check_status "http://127.0.0.1:$port3/prof/heap" 401 ""
 check_status "http://127.0.0.1:$port3/prof/heap" 401 "" -H "Authorization: Bearer wrong"
@@ -199,7 +197,7 @@ check_status "http://127.0.0.1:$port3/debug/pprof/heap" 404 "404 page not found"
     -H "Authorization: Bearer s3cret"
 sock=$IT_TMP/ltprof.sock
 LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="unix:$sock" "$demo_cpu" 20 >/dev/null 2>&1 &
-PIDS+=($!)
+IT_PIDS+=($!)
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 [ "$(curl -s --unix-socket "$sock" http://x/debug/pprof/cmdline | tr '\0' ' ')" = "$demo_cpu 20" ] ||
     soft_fail "no cmdline over the Unix socket"

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# http_record: /debug/pprof/trace and /debug/pprof/profile recorded on demand through an LTTng
+# session the process makes for itself (a real lttng-sessiond), converted in-process, checked
+# with `go tool trace` and `go tool pprof` (Go 1.19, and the newer Go when there is one):
+#   - examples' ltprof-demo-http: trace?seconds=2 while it sleeps and fights over a lock passes
+#     `go tool trace -d`, holds CPU samples, and its sync blocking profile shows contend_lock;
+#     a fraction of a second is accepted and answered within 1.3 s + the fraction; a second
+#     trace at once gets Go's "already enabled" error; profile?seconds=2 comes from the session
+#     (the converter's comment) and shows spin_hash; a client that hangs up mid-trace frees the
+#     slot at once, and no session or trace folder is left behind;
+#   - ltprof-demo-cpu preloaded with LTPROF_HTTP: the trace holds the program's threads
+#     (hasher, sorter) and none of the server's;
+#   - with no session daemon (a private mount namespace hides the machine's): by default one
+#     is started and the trace works; with LTPROF_HTTP_SESSIOND=never the trace gets 503 with
+#     a message saying how to start one, and /profile falls back to the in-process profile.
+source "$(dirname "$0")/lib.sh"
+demo_http=$LTPROF_BUILD_DIR/bin/ltprof-demo-http
+demo_cpu=$LTPROF_BUILD_DIR/bin/ltprof-demo-cpu
+
+require_built
+require_file "$demo_http" "examples/http_service.c"
+ensure_sessiond
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+port=$(free_port)
+B=http://127.0.0.1:$port/debug/pprof
+mkdir -p "$IT_TMP/rec"
+step "ltprof-demo-http on port $port"
+TMPDIR=$IT_TMP/rec "$demo_http" "$port" >"$IT_TMP/demo.out" 2>"$IT_TMP/demo.err" &
+IT_LOGS+=("$IT_TMP/demo.err")
+IT_PIDS+=($!)
+demo_pid=$!
+wait_http "http://127.0.0.1:$port/"
+
+step "trace?seconds=2 during /sleep and /mutex"
+curl -s "http://127.0.0.1:$port/sleep?ms=2500" >/dev/null &
+sleeper=$!
+curl -s "http://127.0.0.1:$port/mutex?ms=1500" >/dev/null &
+locker=$!
+curl -s -D "$IT_TMP/trace.h" "$B/trace?seconds=2" -o "$IT_TMP/trace.out"
+wait "$sleeper" "$locker" || true
+grep -qi 'filename="trace"' "$IT_TMP/trace.h" || soft_fail "trace: no attachment header"
+[ "$(head -c 16 "$IT_TMP/trace.out" | tr -d '\0')" = "go 1.19 trace" ] ||
+    fail "not a Go execution trace: $(head -c 100 "$IT_TMP/trace.out")"
+run_limited 120 "$GO" tool trace -d "$IT_TMP/trace.out" >"$IT_TMP/trace.d" 2>&1 ||
+    { tail "$IT_TMP/trace.d"; fail "go tool trace -d refuses the trace"; }
+samples=$(grep -c ' CPUSample ' "$IT_TMP/trace.d" || true)
+echo "trace: $(stat -c %s "$IT_TMP/trace.out") bytes, $(wc -l <"$IT_TMP/trace.d") events, $samples CPU samples"
+[ "$samples" -gt 10 ] || soft_fail "the trace holds $samples CPU samples"
+run_limited 120 "$GO" tool trace -pprof=sync "$IT_TMP/trace.out" >"$IT_TMP/sync.pb" 2>"$IT_TMP/sync.err" ||
+    soft_fail "go tool trace -pprof=sync failed: $(cat "$IT_TMP/sync.err")"
+pprof_text "$GO" "$IT_TMP/sync.top" -top "$IT_TMP/sync.pb"
+grep -q 'contend_lock$' "$IT_TMP/sync.top" || soft_fail "the sync profile has no contend_lock"
+newgo=$(newer_go)
+if [ -n "$newgo" ]; then
+    run_limited 120 "$newgo" tool trace -d=parsed "$IT_TMP/trace.out" >/dev/null 2>"$IT_TMP/new.err" ||
+        soft_fail "the newer go tool trace -d refuses the trace: $(tail -3 "$IT_TMP/new.err")"
+fi
+
+step "a fraction of a second; one trace at a time"
+t0=$(now_ms)
+check_status "$B/trace?seconds=0.4" 200 ""
+took=$(($(now_ms) - t0))
+echo "trace?seconds=0.4 answered in $took ms"
+[ "$took" -lt 1700 ] || soft_fail "trace?seconds=0.4 took $took ms (want under 1.3 s + 0.4 s)"
+curl -s -o /dev/null "$B/trace?seconds=2" &
+first=$!
+sleep 0.7
+check_status "$B/trace?seconds=1" 500 "Could not enable tracing: tracing is already enabled"
+wait "$first" || true
+
+step "profile?seconds=2 from the session"
+curl -s "http://127.0.0.1:$port/cpu?ms=2600" >/dev/null &
+burner=$!
+pprof_text "$GO" "$IT_TMP/cpu.top" -top "$B/profile?seconds=2"
+wait "$burner" || true
+grep -q 'spin_hash$' "$IT_TMP/cpu.top" || { cat "$IT_TMP/cpu.top"; soft_fail "no spin_hash"; }
+grep -q 'CPU samples, engine' "$IT_TMP/cpu.top" ||
+    soft_fail "the profile did not come from the recorded session (no converter comment)"
+
+step "a client that hangs up mid-trace"
+curl -s -o /dev/null --max-time 1 "$B/trace?seconds=30" || true
+t0=$(now_ms)
+check_status "$B/trace?seconds=0.5" 200 ""
+echo "the next trace answered after $(($(now_ms) - t0)) ms"
+sleep 2 # the sessions are destroyed in the background
+left=$(lttng list 2>/dev/null | grep -c "ltprof-self-$demo_pid-" || true)
+[ "$left" = 0 ] || soft_fail "$left sessions of the demo are left: $(lttng list)"
+dirs=$(find "$IT_TMP/rec" -mindepth 1 -maxdepth 1 | wc -l)
+[ "$dirs" = 0 ] || soft_fail "$dirs trace folders are left in TMPDIR: $(ls "$IT_TMP/rec")"
+
+step "preloaded: the trace holds the program's threads, not the server's"
+port2=$(free_port)
+LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="127.0.0.1:$port2" "$demo_cpu" 20 >/dev/null 2>&1 &
+IT_PIDS+=($!)
+wait_http "http://127.0.0.1:$port2/debug/pprof/"
+curl -s "http://127.0.0.1:$port2/debug/pprof/trace?seconds=1" -o "$IT_TMP/pre.out"
+run_limited 120 "$GO" tool trace -d "$IT_TMP/pre.out" >"$IT_TMP/pre.d" 2>&1 ||
+    fail "go tool trace -d refuses the preloaded program's trace"
+for t in hasher sorter; do
+    grep -q "$t" "$IT_TMP/pre.d" || soft_fail "the trace does not name thread $t"
+done
+grep -q 'MHD' "$IT_TMP/pre.d" && soft_fail "the trace holds the server's threads"
+
+step "no session daemon"
+if [ "$(id -u)" -ne 0 ] || ! unshare -m --propagation private true 2>/dev/null; then
+    echo "skipped: needs root and a private mount namespace (unshare -m)"
+else
+    cat >"$IT_TMP/inner.sh" <<'INNER'
+set -uo pipefail
+mount -t tmpfs none /var/run/lttng
+mount -t tmpfs none /dev/shm
+dir=$1 lib=$2 prog=$3 p1=$4 p2=$5
+if lttng list >/dev/null 2>&1; then echo "a session daemon is still visible"; exit 3; fi
+LD_PRELOAD=$lib LTPROF_HTTP=127.0.0.1:$p1 LTPROF_HTTP_SESSIOND=never "$prog" 20 >/dev/null 2>&1 &
+never=$!
+LD_PRELOAD=$lib LTPROF_HTTP=127.0.0.1:$p2 "$prog" 20 >/dev/null 2>&1 &
+spawn=$!
+for p in $p1 $p2; do
+    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$p/debug/pprof/" && break; sleep 0.1; done
+done
+curl -s -o "$dir/never.body" -w '%{http_code}' "http://127.0.0.1:$p1/debug/pprof/trace?seconds=1" >"$dir/never.code"
+curl -s -o "$dir/never-cpu.pb.gz" -w '%{http_code}' "http://127.0.0.1:$p1/debug/pprof/profile?seconds=1" >"$dir/never-cpu.code"
+curl -s -o "$dir/spawn.out" -w '%{http_code}' "http://127.0.0.1:$p2/debug/pprof/trace?seconds=1" >"$dir/spawn.code"
+pidfile=/var/run/lttng/lttng-sessiond.pid
+[ -f "$pidfile" ] && echo "spawned sessiond pid: $(cat "$pidfile")" >"$dir/spawned"
+kill $never $spawn 2>/dev/null
+wait $never $spawn 2>/dev/null
+[ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+exit 0
+INNER
+    mkdir -p /var/run/lttng /dev/shm
+    rc=0
+    unshare -m --propagation private bash "$IT_TMP/inner.sh" "$IT_TMP" "$LTPROF_LIB" "$demo_cpu" \
+        "$(free_port)" "$(free_port)" || rc=$?
+    [ "$rc" -ne 3 ] || fail "could not hide the machine's session daemon"
+    echo "never: $(cat "$IT_TMP/never.code") $(cat "$IT_TMP/never.body")"
+    [ "$(cat "$IT_TMP/never.code")" = 503 ] || soft_fail "no sessiond, never: status $(cat "$IT_TMP/never.code")"
+    grep -q 'lttng-sessiond --daemonize' "$IT_TMP/never.body" ||
+        soft_fail "the 503 does not say how to start a session daemon"
+    [ "$(cat "$IT_TMP/never-cpu.code")" = 200 ] || soft_fail "no sessiond: /profile did not fall back"
+    pprof_text "$GO" "$IT_TMP/never-cpu.raw" -raw "$IT_TMP/never-cpu.pb.gz"
+    grep -q 'samples, 0 lost\|samples, [0-9]* lost' "$IT_TMP/never-cpu.raw" ||
+        soft_fail "the fallback profile is not the in-process one"
+    echo "spawn: $(cat "$IT_TMP/spawn.code"), $(cat "$IT_TMP/spawned" 2>/dev/null || echo "no daemon spawned")"
+    [ "$(cat "$IT_TMP/spawn.code")" = 200 ] || soft_fail "no sessiond, spawn: status $(cat "$IT_TMP/spawn.code")"
+    [ -f "$IT_TMP/spawned" ] || soft_fail "no session daemon was spawned"
+    run_limited 120 "$GO" tool trace -d "$IT_TMP/spawn.out" >"$IT_TMP/spawn.d" 2>&1 ||
+        soft_fail "the trace recorded through a spawned daemon is refused"
+    grep -q hasher "$IT_TMP/spawn.d" || soft_fail "the trace through a spawned daemon misses the program"
+fi
+
+it_finish
