@@ -420,9 +420,12 @@ LTPROF_API const char *ltprof_http_error(void)
 
 void rt_http_start_from_env(const char *address)
 {
+    char expanded[300];
     if (!address[0])
         return;
-    if (ltprof_http_start(address) != LTPROF_OK)
+    if (!rt_expand_pid(address, expanded, sizeof(expanded)))
+        fprintf(stderr, "ltprof: LTPROF_HTTP: \"%s\" is too long with the pid in it\n", address);
+    else if (ltprof_http_start(expanded) != LTPROF_OK)
         fprintf(stderr, "ltprof: LTPROF_HTTP: %s\n", server.error);
 }
 

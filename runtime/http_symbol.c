@@ -106,7 +106,7 @@ enum MHD_Result http_symbol(struct MHD_Connection *c, struct http_req *r, const 
             fprintf(f, "%#llx %s\n", (unsigned long long)addr, frame.function);
         i = end + 1;
     }
-    sym_session_destroy(sym);
+    rt_self_symbolizer_release(sym);
     free(q.text);
     int failed = fclose(f) != 0;
     enum MHD_Result rc =

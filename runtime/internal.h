@@ -125,11 +125,13 @@ int rt_thread_profile_write(int fd, int debug);
  * LTPROF_ERR_IO. */
 int rt_custom_profile_write(const char *name, int fd, int debug);
 
-/* A symbolizer session (symbolizer/sym.h) with this process's modules now, and the
+/* The symbolizer session (symbolizer/sym.h) with this process's modules now, and the
  * executable's module in *exe (NULL if unknown; exe may be NULL); NULL when out of memory.
- * The caller destroys it. */
+ * The session is kept while the modules stay the same and has one user at a time: give it
+ * back with rt_self_symbolizer_release (never destroy it); another caller waits meanwhile. */
 struct sym_module;
 struct sym_session *rt_self_symbolizer(struct sym_module **exe);
+void rt_self_symbolizer_release(struct sym_session *s);
 
 /* ---- the HTTP server (http_server.c) ---- */
 

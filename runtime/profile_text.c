@@ -107,7 +107,7 @@ void rt_text_panic_stack(struct rt_text *t, const uint64_t *pcs, size_t n, int e
 int rt_text_finish(struct rt_text *t, int rc)
 {
     flush(t);
-    sym_session_destroy(t->sym);
+    rt_self_symbolizer_release(t->sym);
     t->sym = NULL;
     return rc ? rc : t->failed ? LTPROF_ERR_IO : 0;
 }

@@ -72,7 +72,7 @@ int rt_writer_finish(struct rt_writer *w, int fd, int rc)
     if (rc == 0 && pprof_builder_write(w->b, rt_fd_write, &fd) != 0)
         rc = LTPROF_ERR_IO;
     sym_pprof_destroy(w->sp);
-    sym_session_destroy(w->sym);
+    rt_self_symbolizer_release(w->sym);
     pprof_builder_destroy(w->b);
     *w = (struct rt_writer){0};
     return rc;

@@ -3,12 +3,14 @@
  * The in-process symbolizer: a symbolizer session (symbolizer/sym.h) with the modules loaded
  * in this process now, from dl_iterate_phdr: path (the executable's from /proc/self/exe),
  * address of the first PT_LOAD segment, span of the PT_LOAD segments, GNU build ID from the
- * PT_NOTE segments. Face: runtime/internal.h (rt_self_symbolizer).
+ * PT_NOTE segments, kept from one call to the next while the modules stay the same. Face:
+ * runtime/internal.h (rt_self_symbolizer).
  */
 #define _GNU_SOURCE
 #include <elf.h>
 #include <link.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +109,40 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
+/* The session of the last call and the modules it was made from: made again only when the
+ * modules change (libdw reads and decompresses debug information when it opens a module,
+ * tens of ms for libc's). One user at a time: sessions are not thread-safe. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sym_session *cached;
+static struct sym_module *cached_exe;
+static struct add_ctx cached_mods;
+
+static int same_modules(const struct add_ctx *a, const struct add_ctx *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->mods[i].base != b->mods[i].base || a->mods[i].memsz != b->mods[i].memsz ||
+            strcmp(a->mods[i].path, b->mods[i].path) != 0)
+            return 0;
+    return 1;
+}
+
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&cache_lock);
+}
+
+static void fork_release(void)
+{
+    pthread_mutex_unlock(&cache_lock);
+}
+
+__attribute__((constructor)) static void self_symbolizer_init(void)
+{
+    pthread_atfork(fork_prepare, fork_release, fork_release);
+}
+
 struct sym_session *rt_self_symbolizer(struct sym_module **exe)
 {
     struct add_ctx ctx = {NULL, 0, 0, 0};
@@ -115,6 +151,15 @@ struct sym_session *rt_self_symbolizer(struct sym_module **exe)
         exe = &unused;
     *exe = NULL;
     dl_iterate_phdr(add_module, &ctx);
+    pthread_mutex_lock(&cache_lock);
+    if (!ctx.failed && cached && same_modules(&ctx, &cached_mods)) {
+        free(ctx.mods);
+        *exe = cached_exe;
+        return cached;
+    }
+    sym_session_destroy(cached);
+    free(cached_mods.mods);
+    cached = NULL, cached_exe = NULL, cached_mods = (struct add_ctx){NULL, 0, 0, 0};
     struct sym_session *s = ctx.failed ? NULL : sym_session_create();
     for (size_t i = 0; s && i < ctx.n; i++) {
         const struct module_copy *c = &ctx.mods[i];
@@ -128,8 +173,18 @@ struct sym_session *rt_self_symbolizer(struct sym_module **exe)
             *exe = m;
         }
     }
-    free(ctx.mods);
-    if (!s)
+    if (!s) {
+        free(ctx.mods);
         *exe = NULL;
+        pthread_mutex_unlock(&cache_lock);
+        return NULL;
+    }
+    cached = s, cached_exe = *exe, cached_mods = ctx;
     return s;
+}
+
+void rt_self_symbolizer_release(struct sym_session *s)
+{
+    if (s)
+        pthread_mutex_unlock(&cache_lock);
 }

@@ -12,7 +12,8 @@
 #   - ltprof-demo-cpu preloaded with LTPROF_HTTP: the server's own threads appear in no profile
 #     (threadcreate counts the 2 workers exactly, goroutine lists 3 threads, heap and CPU
 #     profiles hold no libmicrohttpd frame); LTPROF_HTTP_PREFIX, LTPROF_HTTP_TOKEN, a Unix
-#     socket; a bad LTPROF_HTTP or a port in use gives one warning and the program runs on.
+#     socket (%p: the pid); a forked child has no server and does not hold the port; a bad
+#     LTPROF_HTTP or a port in use gives one warning and the program runs on.
 source "$(dirname "$0")/lib.sh"
 demo_http=$LTPROF_BUILD_DIR/bin/ltprof-demo-http
 demo_cpu=$LTPROF_BUILD_DIR/bin/ltprof-demo-cpu
@@ -201,6 +202,33 @@ IT_PIDS+=($!)
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 [ "$(curl -s --unix-socket "$sock" http://x/debug/pprof/cmdline | tr '\0' ' ')" = "$demo_cpu 20" ] ||
     soft_fail "no cmdline over the Unix socket"
+
+step "fork: the child has no server and does not keep the port"
+port4=$(free_port)
+LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="127.0.0.1:$port4" "$PYTHON" -c '
+import os, sys, time
+if os.fork() == 0:
+    time.sleep(4)       # the child outlives the parent
+    os._exit(0)
+time.sleep(1.5)
+' &
+forker=$!
+wait_http "http://127.0.0.1:$port4/debug/pprof/"
+check_status "http://127.0.0.1:$port4/debug/pprof/goroutine?debug=1" 200 ""
+wait "$forker"
+sleep 0.3
+rc=0
+curl -s -o /dev/null --max-time 3 "http://127.0.0.1:$port4/debug/pprof/" || rc=$?
+# 7: refused. 28 (a timeout) would mean the child kept the listening socket, 0 that it serves.
+[ "$rc" = 7 ] || soft_fail "after the parent exited, port $port4 is not closed (curl exit $rc)"
+echo "after the parent exited: nothing listens on $port4 (the child runs on)"
+
+step "LTPROF_HTTP=unix:PATH-%p: each process its own socket"
+LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="unix:$IT_TMP/app-%p.sock" "$demo_cpu" 3 >/dev/null 2>&1 &
+IT_PIDS+=($!)
+upid=$!
+for _ in $(seq 50); do [ -S "$IT_TMP/app-$upid.sock" ] && break; sleep 0.1; done
+[ -S "$IT_TMP/app-$upid.sock" ] || soft_fail "no socket $IT_TMP/app-$upid.sock"
 
 step "a bad LTPROF_HTTP and a port in use: one warning, the program runs on"
 rc=0
