@@ -123,8 +123,9 @@ static int add_locations(struct pprof_builder *b, struct input *in, const struct
     return rc;
 }
 
-/* The input's samples, each value multiplied by sign. */
-static int add_samples(struct pprof_builder *b, const struct input *in, int64_t sign)
+/* The input's samples, each value multiplied by sign; with sign -1, only the `columns`. */
+static int add_samples(struct pprof_builder *b, const struct input *in, int64_t sign,
+                       unsigned columns)
 {
     const profile_t *p = in->p;
     uint64_t *stack = NULL;
@@ -156,7 +157,9 @@ static int add_samples(struct pprof_builder *b, const struct input *in, int64_t 
         }
         int64_t values[PPROF_MAX_SAMPLE_TYPES];
         for (size_t k = 0; k < s->n_value && k < PPROF_MAX_SAMPLE_TYPES; k++)
-            values[k] = (int64_t)((uint64_t)s->value[k] * (uint64_t)sign); /* wraps like Go */
+            values[k] = sign > 0 || columns & (1u << k)
+                            ? (int64_t)((uint64_t)s->value[k] * (uint64_t)sign) /* wraps like Go */
+                            : 0;
         rc = pprof_builder_add_sample(b, stack, s->n_location_id, values, labels, s->n_label);
     }
     free(stack), free(labels);
@@ -174,8 +177,8 @@ static int same_types(const struct pprof_kind *kind, const profile_t *p)
 }
 
 int pprof_delta_write(const struct pprof_kind *kind, const void *earlier, size_t earlier_len,
-                      const void *later, size_t later_len, pprof_write_fn write, void *ctx,
-                      struct ltprof_error *err)
+                      const void *later, size_t later_len, unsigned columns,
+                      pprof_write_fn write, void *ctx, struct ltprof_error *err)
 {
     profile_t *p0 = NULL, *p1 = NULL;
     struct pprof_builder *b = NULL;
@@ -205,9 +208,9 @@ int pprof_delta_write(const struct pprof_kind *kind, const void *earlier, size_t
         if (rc == 0)
             rc = add_locations(b, &in0, &in1);
         if (rc == 0)
-            rc = add_samples(b, &in1, 1);
+            rc = add_samples(b, &in1, 1, columns);
         if (rc == 0)
-            rc = add_samples(b, &in0, -1);
+            rc = add_samples(b, &in0, -1, columns);
         if (rc == 0)
             rc = pprof_builder_write(b, write, ctx);
         if (rc != 0 && !err->message[0])

