@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ static struct {
     char address[300];     /* what it listens on, as a user would write it */
     char unix_path[108];   /* the socket file to remove at stop, or "" */
     char error[512];       /* why the last start failed */
+    atomic_int active;     /* requests of our daemon not completed yet */
 } server = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- listening ---- */
@@ -288,13 +290,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   void **req_cls)
 {
     (void)cls, (void)version;
-    return ltprof_http_handle(c, url, method, upload_data, upload_data_size, req_cls);
+    int first = *req_cls == NULL;
+    enum MHD_Result rc = ltprof_http_handle(c, url, method, upload_data, upload_data_size, req_cls);
+    if (first && *req_cls)
+        atomic_fetch_add(&server.active, 1);
+    return rc;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls, (void)c, (void)toe;
+    if (*req_cls)
+        atomic_fetch_sub(&server.active, 1);
     ltprof_http_request_completed(req_cls);
 }
 
@@ -362,7 +370,7 @@ LTPROF_API int ltprof_http_start(const char *address)
     tr_guard_enter();
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-            MHD_USE_ERROR_LOG,
+            MHD_USE_ITC | MHD_USE_ERROR_LOG,
         0, NULL, NULL, on_request, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -396,9 +404,17 @@ LTPROF_API int ltprof_http_stop(void)
         pthread_mutex_unlock(&server.lock);
         return LTPROF_ERR_NOT_FOUND;
     }
-    http_wait_wake_all(); /* handlers waiting out seconds= return at once */
+    /* No new connections (the port closes now); handlers waiting out seconds= return at once,
+     * and the requests in progress get their answers (up to 2 s) before the threads stop. */
     tr_guard_enter();
+    MHD_socket listen_fd = MHD_quiesce_daemon(d);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
+    http_wait_wake_all();
+    for (int i = 0; i < 200 && atomic_load(&server.active) > 0; i++)
+        usleep(10000);
     MHD_stop_daemon(d); /* joins every connection thread */
+    atomic_store(&server.active, 0);
     tr_guard_leave();
     http_wait_reset();
     if (server.unix_path[0])

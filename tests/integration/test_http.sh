@@ -14,7 +14,9 @@
 #     (threadcreate counts the 2 workers exactly, goroutine lists 3 threads, heap and CPU
 #     profiles hold no libmicrohttpd frame); LTPROF_HTTP_PREFIX, LTPROF_HTTP_TOKEN, a Unix
 #     socket (%p: the pid); a forked child has no server and does not hold the port; a bad
-#     LTPROF_HTTP or a port in use gives one warning and the program runs on.
+#     LTPROF_HTTP or a port in use gives one warning and the program runs on;
+#   - tests/programs/http_api (linked): the API's statuses; ltprof_http_stop() returns while a
+#     request waits out seconds= (that one gets 503) and closes the port; a new start serves.
 source "$(dirname "$0")/lib.sh"
 demo_http=$LTPROF_BUILD_DIR/bin/ltprof-demo-http
 demo_cpu=$LTPROF_BUILD_DIR/bin/ltprof-demo-cpu
@@ -266,5 +268,34 @@ LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="127.0.0.1:$port2" "$demo_cpu" 1 >/dev/null
 cat "$IT_TMP/inuse.err"
 [ "$rc" = 0 ] || soft_fail "a port in use changed the exit status to $rc"
 grep -q 'Address already in use' "$IT_TMP/inuse.err" || soft_fail "no warning for a port in use"
+
+step "the C API (tests/programs/http_api): stop while a request waits, start again"
+coproc API { "$LTPROF_PROGRAMS/http_api" 2>"$IT_TMP/api.err"; }
+api_pid=$API_PID
+IT_PIDS+=($api_pid)
+IT_LOGS+=("$IT_TMP/api.err")
+read -r -t 30 word addr <&"${API[0]}" || fail "http_api did not start: $(cat "$IT_TMP/api.err")"
+[ "$word" = listening ] || fail "http_api: $word $addr"
+echo "http_api listens on $addr"
+curl -s -o "$IT_TMP/stopped.body" -w '%{http_code}' "http://$addr/debug/pprof/heap?seconds=30"     >"$IT_TMP/stopped.code" &
+waiter=$!
+sleep 0.5
+echo stop >&"${API[1]}"
+read -r -t 30 reply <&"${API[0]}" || fail "ltprof_http_stop() did not return"
+echo "ltprof_http_stop() while a delta waited: $reply"
+case $reply in ok\ *) ;; *) soft_fail "stop: $reply" ;; esac
+wait "$waiter" || true
+[ "$(cat "$IT_TMP/stopped.code")" = 503 ] &&
+    [ "$(cat "$IT_TMP/stopped.body")" = "the server is stopping" ] ||
+    soft_fail "the waiting request got $(cat "$IT_TMP/stopped.code") $(cat "$IT_TMP/stopped.body")"
+rc=0
+curl -s -o /dev/null --max-time 3 "http://$addr/debug/pprof/" || rc=$?
+[ "$rc" = 7 ] || soft_fail "after ltprof_http_stop() the port is not closed (curl exit $rc)"
+echo start >&"${API[1]}"
+read -r -t 30 reply <&"${API[0]}" || fail "ltprof_http_start() did not return"
+case $reply in ok\ *) ;; *) soft_fail "start again: $reply" ;; esac
+check_status "http://$addr/debug/pprof/cmdline" 200 ""
+echo quit >&"${API[1]}"
+wait "$api_pid" || soft_fail "http_api exited with $? (see $IT_TMP/api.err: $(cat "$IT_TMP/api.err"))"
 
 it_finish

@@ -13,7 +13,10 @@
 #     (hasher, sorter) and none of the server's;
 #   - with no session daemon (a private mount namespace hides the machine's): by default one
 #     is started and the trace works; with LTPROF_HTTP_SESSIOND=never the trace gets 503 with
-#     a message saying how to start one, and /profile falls back to the in-process profile.
+#     a message saying how to start one, and /profile falls back to the in-process profile;
+#     the daemon killed during a recording gives a 500, the program runs on, and the next
+#     recording starts a new daemon; a full disk under the trace folder gives a clear 500 (or a
+#     valid trace), the program runs on, and the folder is removed.
 source "$(dirname "$0")/lib.sh"
 demo_http=$LTPROF_BUILD_DIR/bin/ltprof-demo-http
 demo_cpu=$LTPROF_BUILD_DIR/bin/ltprof-demo-cpu
@@ -126,8 +129,31 @@ curl -s -o "$dir/never-cpu.pb.gz" -w '%{http_code}' "http://127.0.0.1:$p1/debug/
 curl -s -o "$dir/spawn.out" -w '%{http_code}' "http://127.0.0.1:$p2/debug/pprof/trace?seconds=1" >"$dir/spawn.code"
 pidfile=/var/run/lttng/lttng-sessiond.pid
 [ -f "$pidfile" ] && echo "spawned sessiond pid: $(cat "$pidfile")" >"$dir/spawned"
-kill $never $spawn 2>/dev/null
-wait $never $spawn 2>/dev/null
+kill $never 2>/dev/null
+# The session daemon (and its consumer) killed during a recording.
+curl -s -o "$dir/killed.body" -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$p2/debug/pprof/trace?seconds=3" >"$dir/killed.code" &
+waiter=$!
+sleep 1.5
+sd=$(cat "$pidfile")
+pkill -KILL -P "$sd"
+kill -KILL "$sd"
+wait $waiter
+kill -0 $spawn 2>/dev/null && echo alive >"$dir/killed.alive"
+# The next recording starts a new daemon.
+curl -s -o "$dir/again.out" -w '%{http_code}' "http://127.0.0.1:$p2/debug/pprof/trace?seconds=1" >"$dir/again.code"
+# A full disk: the trace folder on a 48 KiB file system (the metadata alone is more).
+mkdir -p "$dir/small"
+mount -t tmpfs -o size=48k none "$dir/small"
+TMPDIR=$dir/small LD_PRELOAD=$lib LTPROF_HTTP=127.0.0.1:$p1 "$prog" 20 >/dev/null 2>&1 &
+full=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$p1/debug/pprof/" && break; sleep 0.1; done
+curl -s -o "$dir/full.body" -w '%{http_code}' --max-time 60 "http://127.0.0.1:$p1/debug/pprof/trace?seconds=3" >"$dir/full.code"
+kill -0 $full 2>/dev/null && echo alive >"$dir/full.alive"
+sleep 2 # the session is destroyed and its folder removed in the background
+ls -A "$dir/small" >"$dir/full.left"
+kill $spawn $full 2>/dev/null
+wait $spawn $full 2>/dev/null
+umount "$dir/small"
 [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
 exit 0
 INNER
@@ -150,6 +176,22 @@ INNER
     run_limited 120 "$GO" tool trace -d "$IT_TMP/spawn.out" >"$IT_TMP/spawn.d" 2>&1 ||
         soft_fail "the trace recorded through a spawned daemon is refused"
     grep -q hasher "$IT_TMP/spawn.d" || soft_fail "the trace through a spawned daemon misses the program"
+    read -r code took <"$IT_TMP/killed.code"
+    echo "session daemon killed during trace?seconds=3: $code after ${took}s: $(head -c 300 "$IT_TMP/killed.body")"
+    [ "$code" = 500 ] || soft_fail "a recording whose daemon died got $code"
+    [ -f "$IT_TMP/killed.alive" ] || soft_fail "the program died with its session daemon"
+    [ "$(cat "$IT_TMP/again.code")" = 200 ] ||
+        soft_fail "the recording after the daemon died got $(cat "$IT_TMP/again.code")"
+    echo "disk full: $(cat "$IT_TMP/full.code"), $(stat -c %s "$IT_TMP/full.body") bytes:" \
+         "$(head -c 300 "$IT_TMP/full.body" | tr -cd '[:print:]' | head -c 200)"
+    case $(cat "$IT_TMP/full.code") in
+    500) grep -q 'Could not finish tracing' "$IT_TMP/full.body" || soft_fail "disk full: unclear error" ;;
+    200) run_limited 120 "$GO" tool trace -d "$IT_TMP/full.body" >/dev/null 2>&1 ||
+             soft_fail "disk full: a 200 with a trace go tool trace refuses" ;;
+    *) soft_fail "disk full: status $(cat "$IT_TMP/full.code")" ;;
+    esac
+    [ -f "$IT_TMP/full.alive" ] || soft_fail "the program died when the disk filled"
+    [ ! -s "$IT_TMP/full.left" ] || soft_fail "the full disk keeps: $(cat "$IT_TMP/full.left")"
 fi
 
 it_finish

@@ -152,9 +152,9 @@ LTPROF_API size_t ltprof_profiles(const char **names, size_t max);
  * (every interface: only when named), port 0 for any free port, or "unix:/path". Start:
  * LTPROF_OK; LTPROF_ERR_BUSY when it runs already; LTPROF_ERR_INVALID for a NULL or empty
  * address; LTPROF_ERR_IO when it cannot listen (ltprof_http_error() says why). Stop: LTPROF_OK,
- * or LTPROF_ERR_NOT_FOUND when none runs; requests in progress end first (one waiting out
- * seconds= ends at once). The server stops at exit; a forked child has none. Not from a
- * signal handler.
+ * or LTPROF_ERR_NOT_FOUND when none runs; the port closes at once, requests in progress get
+ * their answers first (up to 2 s; one waiting out seconds= gets 503 at once). The server stops
+ * at exit; a forked child has none. Not from a signal handler.
  */
 LTPROF_API int ltprof_http_start(const char *address);
 LTPROF_API int ltprof_http_stop(void);
