@@ -29,7 +29,7 @@ static void on_sigprof(int sig)
 {
     (void)sig;
     uint64_t t0 = __rdtsc();
-    lttng_ust_tracepoint(ltprof, cpu_sample, 1, 10000000, 0, pcs, N_PCS);
+    lttng_ust_tracepoint(ltprof, cpu_sample, 1, 10000000, 0, pcs, N_PCS, 0);
     handler_cycles += __rdtsc() - t0;
     handler_calls++;
 }
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 
     uint64_t t0 = __rdtsc();
     for (int i = 0; i < 100000; i++)
-        lttng_ust_tracepoint(ltprof, cpu_sample, 1, 10000000, 0, pcs, N_PCS);
+        lttng_ust_tracepoint(ltprof, cpu_sample, 1, 10000000, 0, pcs, N_PCS, 0);
     uint64_t loop_cycles = (__rdtsc() - t0) / 100000;
 
     signal(SIGPROF, on_sigprof);

@@ -15,12 +15,12 @@
 
 /* ---- counts per thread --------------------------------------------------------------------- */
 
-static uint64_t stack_slot_hash(uint32_t stack)
+static uint64_t stack_slot_hash(uint32_t stack, uint32_t labels)
 {
-    return (uint64_t)(stack + 1) * 0x9e3779b97f4a7c15ULL >> 20;
+    return ((uint64_t)(stack + 1) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)labels * 0xc2b2ae3d27d4eb4fULL) >> 20;
 }
 
-int cv_cpu_count(struct cv_thread *t, uint32_t stack, uint64_t weight_ns)
+int cv_cpu_count(struct cv_thread *t, uint32_t stack, uint32_t labels, uint64_t weight_ns)
 {
     struct cv_cpu_counts *c = &t->cpu;
     if ((c->n + 1) * 2 > c->cap_slots) { /* load under 1/2; rebuilt from the items */
@@ -32,7 +32,7 @@ int cv_cpu_count(struct cv_thread *t, uint32_t stack, uint64_t weight_ns)
             return LTPROF_ERR_NOMEM;
         }
         for (size_t i = 0; i < c->n; i++) {
-            size_t j = stack_slot_hash(items[i].stack) & (cap - 1);
+            size_t j = stack_slot_hash(items[i].stack, items[i].labels) & (cap - 1);
             while (slots[j])
                 j = (j + 1) & (cap - 1);
             slots[j] = (uint32_t)i + 1;
@@ -40,11 +40,12 @@ int cv_cpu_count(struct cv_thread *t, uint32_t stack, uint64_t weight_ns)
         free(c->slots);
         c->slots = slots, c->items = items, c->cap_slots = cap;
     }
-    size_t j = stack_slot_hash(stack) & (c->cap_slots - 1);
-    while (c->slots[j] && c->items[c->slots[j] - 1].stack != stack)
+    size_t j = stack_slot_hash(stack, labels) & (c->cap_slots - 1);
+    while (c->slots[j] && (c->items[c->slots[j] - 1].stack != stack ||
+                           c->items[c->slots[j] - 1].labels != labels))
         j = (j + 1) & (c->cap_slots - 1);
     if (!c->slots[j]) {
-        c->items[c->n] = (struct cv_cpu_count){stack, 0, 0};
+        c->items[c->n] = (struct cv_cpu_count){stack, labels, 0, 0};
         c->slots[j] = (uint32_t)++c->n;
     }
     struct cv_cpu_count *e = &c->items[c->slots[j] - 1];
@@ -87,15 +88,16 @@ int cv_cpu_thread_done(struct cv_state *st, struct cv_thread *t, struct ltprof_e
         snprintf(fallback, sizeof(fallback), "thread-%u", t->tid);
         name = fallback;
     }
-    struct pprof_label labels[3] = {
+    struct pprof_label labels[3 + CV_MAX_LABELS] = {
         {.key = "thread", .str = name},
         {.key = "tid", .num = t->tid},
         {.key = "pid", .num = t->pid},
     };
     for (size_t i = 0; rc == 0 && i < c->n; i++) {
         int64_t values[2] = {(int64_t)c->items[i].count, (int64_t)c->items[i].weight_ns};
+        size_t n = 3 + cv_state_labels(st, t->pid, c->items[i].labels, labels + 3, CV_MAX_LABELS);
         rc = cv_profile_sample(st, st->profiles[CV_PROFILE_CPU], c->items[i].stack, values,
-                               labels, 3, err);
+                               labels, n, err);
     }
     cv_cpu_counts_fini(c);
     return rc;

@@ -19,10 +19,12 @@
 
 #include "internal.h"
 #include "pprof_builder.h"
+#include "timeline.h"
 
 /* Per-stack counts of the three profiles. */
 struct stack_counts {
     uint32_t stack;
+    uint32_t labels; /* allocations: the thread's label set (ltprof:label_set); else 0 */
     uint64_t size; /* allocations: the block size (Go's buckets are per stack and size); else 0 */
     uint64_t mutex_n, mutex_ns;
     uint64_t block_n, block_ns;
@@ -35,18 +37,18 @@ struct stack_counts {
 struct live_block {
     uint64_t addr; /* 0 = empty slot */
     int64_t pid;
-    uint32_t stack;
+    uint32_t stack, labels;
     uint64_t size;
 };
 
-static uint64_t counts_hash(uint32_t stack, uint64_t size)
+static uint64_t counts_hash(uint32_t stack, uint64_t size, uint32_t labels)
 {
-    return cv_hash_pair(stack, size, 13);
+    return cv_hash_pair(stack, size ^ (uint64_t)labels << 48, 13);
 }
 
 struct counts_key {
     const struct cv_state *st;
-    uint32_t stack;
+    uint32_t stack, labels;
     uint64_t size;
 };
 
@@ -54,22 +56,24 @@ static bool counts_eq(const void *ctx, size_t pos)
 {
     const struct counts_key *k = ctx;
     const struct stack_counts *c = CV_VEC_AT(&k->st->event_counts, struct stack_counts, pos);
-    return c->stack == k->stack && c->size == k->size;
+    return c->stack == k->stack && c->size == k->size && c->labels == k->labels;
 }
 
 static uint64_t counts_rehash(const void *ctx, size_t pos)
 {
     const struct cv_state *st = ctx;
     const struct stack_counts *c = CV_VEC_AT(&st->event_counts, struct stack_counts, pos);
-    return counts_hash(c->stack, c->size);
+    return counts_hash(c->stack, c->size, c->labels);
 }
 
-static struct stack_counts *counts_of(struct cv_state *st, uint32_t stack, uint64_t size)
+static struct stack_counts *counts_of(struct cv_state *st, uint32_t stack, uint64_t size,
+                                      uint32_t labels)
 {
     if (!st->event_counts.elem)
         cv_vec_init(&st->event_counts, sizeof(struct stack_counts));
-    struct counts_key k = {st, stack, size};
-    size_t pos = cv_index_find(&st->event_index, counts_hash(stack, size), counts_eq, &k);
+    struct counts_key k = {st, stack, labels, size};
+    uint64_t h = counts_hash(stack, size, labels);
+    size_t pos = cv_index_find(&st->event_index, h, counts_eq, &k);
     if (pos != SIZE_MAX)
         return CV_VEC_AT(&st->event_counts, struct stack_counts, pos);
     struct stack_counts *c = cv_vec_push(&st->event_counts);
@@ -77,8 +81,8 @@ static struct stack_counts *counts_of(struct cv_state *st, uint32_t stack, uint6
         return NULL;
     c->stack = stack;
     c->size = size;
-    if (cv_index_insert(&st->event_index, counts_hash(stack, size), st->event_counts.len - 1,
-                        counts_rehash, st) != 0) {
+    c->labels = labels;
+    if (cv_index_insert(&st->event_index, h, st->event_counts.len - 1, counts_rehash, st) != 0) {
         st->event_counts.len--;
         return NULL;
     }
@@ -111,7 +115,7 @@ int cv_event_profiles_wait_end(struct cv_state *st, struct cv_thread *t, uint64_
     t->wait_class = 0;
     if (!class || ts < t->wait_ts)
         return 0; /* no wait begun, or one that counts in neither profile */
-    struct stack_counts *c = counts_of(st, t->wait_stack, 0);
+    struct stack_counts *c = counts_of(st, t->wait_stack, 0, 0);
     if (!c)
         return LTPROF_ERR_NOMEM;
     c->block_n++;
@@ -181,7 +185,7 @@ static void live_remove(struct cv_state *st, struct live_block *b)
 }
 
 int cv_event_profiles_alloc(struct cv_state *st, int64_t pid, uint64_t addr, uint64_t size,
-                            uint64_t rate, uint32_t stack)
+                            uint64_t rate, uint32_t stack, uint32_t labels)
 {
     if (!addr)
         return 0;
@@ -189,20 +193,20 @@ int cv_event_profiles_alloc(struct cv_state *st, int64_t pid, uint64_t addr, uin
         st->memprofile_rate = rate ? rate : 1;
     struct live_block *b = live_find(st, pid, addr);
     if (b) { /* its free was not recorded (before the trace, or lost): it counts as freed */
-        struct stack_counts *old = counts_of(st, b->stack, b->size);
+        struct stack_counts *old = counts_of(st, b->stack, b->size, b->labels);
         if (!old)
             return LTPROF_ERR_NOMEM;
         old->free_n++;
         old->free_bytes += b->size;
         live_remove(st, b);
     }
-    struct stack_counts *c = counts_of(st, stack, size);
+    struct stack_counts *c = counts_of(st, stack, size, labels);
     if (!c || ((st->live_n + 1) * 2 > st->live_cap && live_grow(st) != 0))
         return LTPROF_ERR_NOMEM;
     size_t i = live_slot(st, pid, addr);
     while (st->live[i].addr)
         i = (i + 1) & (st->live_cap - 1);
-    st->live[i] = (struct live_block){addr, pid, stack, size};
+    st->live[i] = (struct live_block){addr, pid, stack, labels, size};
     st->live_n++;
     c->alloc_n++;
     c->alloc_bytes += size;
@@ -214,7 +218,7 @@ int cv_event_profiles_free(struct cv_state *st, int64_t pid, uint64_t addr)
     struct live_block *b = live_find(st, pid, addr);
     if (!b)
         return 0; /* allocated before the trace began */
-    struct stack_counts *c = counts_of(st, b->stack, b->size);
+    struct stack_counts *c = counts_of(st, b->stack, b->size, b->labels);
     if (!c)
         return LTPROF_ERR_NOMEM;
     c->free_n++;
@@ -225,7 +229,7 @@ int cv_event_profiles_free(struct cv_state *st, int64_t pid, uint64_t addr)
 
 int cv_event_profiles_thread_created(struct cv_state *st, uint32_t creator_stack)
 {
-    struct stack_counts *c = counts_of(st, creator_stack, 0);
+    struct stack_counts *c = counts_of(st, creator_stack, 0, 0);
     if (!c)
         return LTPROF_ERR_NOMEM;
     c->threads++;
@@ -269,14 +273,19 @@ static int write_one(struct cv_state *st, int which, const char *kind, struct cv
     for (size_t i = 0; rc == 0 && i < v->len; i++) {
         const struct stack_counts *c = CV_VEC_AT(v, struct stack_counts, i);
         int64_t values[4];
-        struct pprof_label bytes = {.key = "bytes"};
         if (which >= 3 && c->alloc_n) {
             pprof_scale_heap_sample(c->alloc_n, c->alloc_bytes, st->memprofile_rate, &values[0],
                                     &values[1]);
             pprof_scale_heap_sample(c->alloc_n - c->free_n, c->alloc_bytes - c->free_bytes,
                                     st->memprofile_rate, &values[2], &values[3]);
-            bytes.num = (int64_t)c->size;
-            rc = cv_profile_sample(st, *slot, c->stack, values, &bytes, bytes.num ? 1 : 0, err);
+            struct pprof_label labels[1 + CV_MAX_LABELS];
+            size_t n = 0;
+            if (c->size)
+                labels[n++] = (struct pprof_label){.key = "bytes", .num = (int64_t)c->size};
+            const struct cv_stack *s = c->labels ? cv_stack_get(&st->stacks, c->stack) : NULL;
+            if (s)
+                n += cv_state_labels(st, s->pid, c->labels, labels + n, CV_MAX_LABELS);
+            rc = cv_profile_sample(st, *slot, c->stack, values, labels, n, err);
             continue;
         }
         if (which == 0 && c->mutex_n)

@@ -13,9 +13,10 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "pprof_builder.h"
 #include "timeline.h"
 
-#define LTPROF_SCHEMA_SUPPORTED 1
+#define LTPROF_SCHEMA_SUPPORTED 2 /* and 1: the same without labels */
 
 enum event_kind {
     EV_OTHER,
@@ -40,6 +41,7 @@ enum event_kind {
     EV_TASK_END,
     EV_REGION,
     EV_LOG,
+    EV_LABEL_SET,
 };
 
 #define MAX_FIELDS 8
@@ -53,7 +55,10 @@ static const struct {
     {"ltprof:process_info", EV_PROCESS_INFO,
      {"schema_version", "pid", "cpu_engine", "cpu_period_ns", NULL}},
     {"ltprof:thread_info", EV_THREAD_INFO, {"tid", "name", NULL}},
-    {"ltprof:cpu_sample", EV_CPU_SAMPLE, {"tid", "weight_ns", "unwind_status", "stack", NULL}},
+    /* "?name": a field that traces of schema 1 do not have (read as 0) */
+    {"ltprof:cpu_sample", EV_CPU_SAMPLE,
+     {"tid", "weight_ns", "unwind_status", "stack", "?labels", NULL}},
+    {"ltprof:label_set", EV_LABEL_SET, {"id", "pairs", NULL}},
     {"lttng_ust_statedump:bin_info", EV_BIN_INFO, {"baddr", "memsz", "path", NULL}},
     {"lttng_ust_lib:load", EV_BIN_INFO, {"baddr", "memsz", "path", NULL}},
     {"lttng_ust_statedump:build_id", EV_BUILD_ID, {"baddr", "build_id", NULL}},
@@ -69,7 +74,7 @@ static const struct {
     {"ltprof:wake", EV_WAKE, {"tid", "kind", "addr", "stack", NULL}},
     {"ltprof:syscall", EV_SYSCALL, {"tid", "call", "start_ns", "end_ns", "stack", NULL}},
     {"ltprof:heap", EV_HEAP, {"tid", "in_use_bytes", NULL}},
-    {"ltprof:alloc", EV_ALLOC, {"tid", "addr", "size", "rate", "stack", NULL}},
+    {"ltprof:alloc", EV_ALLOC, {"tid", "addr", "size", "rate", "stack", "?labels", NULL}},
     {"ltprof:free", EV_FREE, {"tid", "addr", "size", NULL}},
     {"ltprof:task_create", EV_TASK_CREATE, {"task_id", "parent_id", "type", "tid", "stack", NULL}},
     {"ltprof:task_end", EV_TASK_END, {"task_id", "tid", "stack", NULL}},
@@ -253,6 +258,9 @@ void cv_state_destroy(struct cv_state *st)
         for (size_t j = 0; j < p->n_modules; j++)
             free(p->modules[j].path);
         free(p->modules);
+        for (size_t j = 0; j < p->n_label_sets; j++)
+            free(p->label_sets[j].text);
+        free(p->label_sets);
         cv_proc_sym_fini(p);
     }
     for (size_t i = 0; i < CV_PROFILE_COUNT; i++)
@@ -314,12 +322,14 @@ static struct cv_class_cache *class_cache(struct cv_state *st, const bt_event_cl
             continue;
         c->kind = known_events[k].kind;
         c->name = known_events[k].name;
-        for (size_t f = 0; f < MAX_FIELDS; f++)
-            c->field[f] = known_events[k].fields[f] && payload_fc
-                              ? member_index(payload_fc, known_events[k].fields[f])
+        for (size_t f = 0; f < MAX_FIELDS; f++) {
+            const char *fname = known_events[k].fields[f];
+            c->field[f] = fname && payload_fc
+                              ? member_index(payload_fc, fname + (fname[0] == '?'))
                               : NO_FIELD;
+        }
         for (size_t f = 0; f < MAX_FIELDS && known_events[k].fields[f]; f++)
-            if (c->field[f] == NO_FIELD)
+            if (c->field[f] == NO_FIELD && known_events[k].fields[f][0] != '?')
                 c->missing_field = known_events[k].fields[f];
         /* LTTng's own events vary across versions: ignore a layout we do not know. */
         if (c->missing_field && (c->kind == EV_BIN_INFO || c->kind == EV_BUILD_ID))
@@ -365,6 +375,14 @@ static const bt_field *member(const bt_field *payload, const struct cv_class_cac
     return bt_field_structure_borrow_member_field_by_index_const(payload, c->field[i]);
 }
 
+static uint64_t field_u64(const bt_field *f);
+
+/* An optional ("?name") integer field, 0 when the event class lacks it. */
+static uint64_t optional_u64(const bt_field *payload, const struct cv_class_cache *c, int i)
+{
+    return c->field[i] == NO_FIELD ? 0 : field_u64(member(payload, c, i));
+}
+
 static const char *field_string(const bt_field *f)
 {
     bt_field_class_type t = bt_field_get_class_type(f);
@@ -400,10 +418,10 @@ static int on_process_info(struct cv_state *st, int64_t pid, const bt_field *pay
                            const struct cv_class_cache *c, struct ltprof_error *err)
 {
     uint32_t version = (uint32_t)field_u64(member(payload, c, 0));
-    if (version != LTPROF_SCHEMA_SUPPORTED)
+    if (version < 1 || version > LTPROF_SCHEMA_SUPPORTED)
         return cv_error(err, LTPROF_ERR_UNSUPPORTED,
-                        "unsupported ltprof event schema version %u (this ltprof reads version "
-                        "%u); convert the trace with the ltprof that recorded it",
+                        "unsupported ltprof event schema version %u (this ltprof reads versions "
+                        "1 to %u); convert the trace with the ltprof that recorded it",
                         version, LTPROF_SCHEMA_SUPPORTED);
     struct cv_process *p = cv_state_process(st, pid);
     if (!p)
@@ -464,6 +482,7 @@ static int on_cpu_sample(struct cv_state *st, int64_t pid, const bt_field *paylo
     uint64_t weight = field_u64(member(payload, c, 1));
     uint64_t status = field_u64(member(payload, c, 2));
     uint64_t n = field_pcs(member(payload, c, 3), pcs, CV_MAX_FRAMES);
+    uint32_t labels = (uint32_t)optional_u64(payload, c, 4);
 
     st->summary.cpu_samples++;
     if (status == 0)
@@ -472,7 +491,7 @@ static int on_cpu_sample(struct cv_state *st, int64_t pid, const bt_field *paylo
     if (rc || !(st->outputs & CV_OUTPUT_PPROF))
         return rc;
     struct cv_thread *t = cv_state_thread(st, pid, tid);
-    return t ? cv_cpu_count(t, st->sample_stack, weight) : LTPROF_ERR_NOMEM;
+    return t ? cv_cpu_count(t, st->sample_stack, labels, weight) : LTPROF_ERR_NOMEM;
 }
 
 static struct cv_module *find_module(struct cv_process *p, uint64_t baddr)
@@ -721,7 +740,64 @@ static int on_alloc(struct cv_state *st, int64_t pid, const bt_field *payload,
     int rc = stack_field(st, pid, member(payload, c, 4), false, &stack);
     return rc ? rc
               : cv_event_profiles_alloc(st, pid, addr, field_u64(member(payload, c, 2)),
-                                        field_u64(member(payload, c, 3)), stack);
+                                        field_u64(member(payload, c, 3)), stack,
+                                        (uint32_t)optional_u64(payload, c, 5));
+}
+
+/* ltprof:label_set: "key\x1fvalue" pairs separated by \x1e. A set seen again is kept. */
+static int on_label_set(struct cv_state *st, int64_t pid, const bt_field *payload,
+                        const struct cv_class_cache *c)
+{
+    struct cv_process *p = cv_state_process(st, pid);
+    uint32_t id = (uint32_t)field_u64(member(payload, c, 0));
+    if (!p)
+        return LTPROF_ERR_NOMEM;
+    for (size_t i = 0; i < p->n_label_sets; i++)
+        if (p->label_sets[i].id == id)
+            return 0;
+    if (p->n_label_sets == p->cap_label_sets) {
+        size_t cap = p->cap_label_sets ? p->cap_label_sets * 2 : 8;
+        struct cv_label_set *sets = cv_realloc(p->label_sets, cap * sizeof(*sets));
+        if (!sets)
+            return LTPROF_ERR_NOMEM;
+        p->label_sets = sets, p->cap_label_sets = cap;
+    }
+    struct cv_label_set *set = &p->label_sets[p->n_label_sets];
+    memset(set, 0, sizeof(*set));
+    set->id = id;
+    set->text = strdup(field_string(member(payload, c, 1)));
+    if (!set->text)
+        return LTPROF_ERR_NOMEM;
+    for (char *pair = set->text; pair && *pair && set->n < CV_MAX_LABELS;) {
+        char *next = strchr(pair, '\x1e');
+        if (next)
+            *next++ = '\0';
+        char *sep = strchr(pair, '\x1f');
+        if (sep) {
+            *sep = '\0';
+            set->keys[set->n] = pair, set->values[set->n] = sep + 1;
+            set->n++;
+        }
+        pair = next;
+    }
+    p->n_label_sets++;
+    return 0;
+}
+
+size_t cv_state_labels(struct cv_state *st, int64_t pid, uint32_t id, struct pprof_label *out,
+                       size_t max)
+{
+    struct cv_process *p = id ? cv_state_process(st, pid) : NULL;
+    for (size_t i = 0; p && i < p->n_label_sets; i++) {
+        const struct cv_label_set *set = &p->label_sets[i];
+        if (set->id != id)
+            continue;
+        size_t n = 0;
+        for (; n < set->n && n < max; n++)
+            out[n] = (struct pprof_label){.key = set->keys[n], .str = set->values[n]};
+        return n;
+    }
+    return 0;
 }
 
 static int on_thread_created(struct cv_state *st, int64_t pid, const bt_field *payload,
@@ -801,6 +877,10 @@ static int on_event(struct cv_state *st, const bt_message *msg, struct ltprof_er
             rc = on_alloc(st, pid, payload, c);
         return rc == LTPROF_ERR_NOMEM ? cv_error(err, rc, "out of memory while reading events")
                                       : rc; /* not in the execution trace */
+    case EV_LABEL_SET:
+        st->summary.ltprof_events++;
+        rc = on_label_set(st, pid, payload, c);
+        break;
     case EV_THREAD_EXIT: {
         st->summary.ltprof_events++;
         struct cv_thread *t = thread_find(st, pid, (uint32_t)field_u64(member(payload, c, 0)));

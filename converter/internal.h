@@ -12,6 +12,8 @@
 
 #include "converter.h"
 
+struct pprof_label;
+
 #define CV_MAX_FRAMES 128
 
 /* A loaded object of one process, from lttng_ust_statedump:bin_info or lttng_ust_lib:load. */
@@ -38,17 +40,28 @@ struct cv_process {
     size_t sym_synced;
     bool sym_stale;     /* a module was replaced: start a new session */
     uint32_t sym_epoch; /* counts the sessions replaced, so caches know theirs is gone */
+    struct cv_label_set *label_sets; /* from ltprof:label_set, by id as they came */
+    size_t n_label_sets, cap_label_sets;
+};
+
+/* One label set of a process (ltprof_labels_push): `text` holds the pairs NUL-terminated. */
+#define CV_MAX_LABELS 16
+struct cv_label_set {
+    uint32_t id, n;
+    char *text;
+    const char *keys[CV_MAX_LABELS], *values[CV_MAX_LABELS];
 };
 
 /* CPU samples of one thread, counted per stack (cpu_profile.c). */
 struct cv_cpu_count {
-    uint32_t stack; /* cv_stacks id; 0 = empty stack */
+    uint32_t stack;  /* cv_stacks id; 0 = empty stack */
+    uint32_t labels; /* the thread's label set (ltprof:label_set id), 0 = none */
     uint64_t count;
     uint64_t weight_ns;
 };
 struct cv_cpu_counts {
     struct cv_cpu_count *items;
-    uint32_t *slots; /* open addressing by stack: position + 1, 0 = empty */
+    uint32_t *slots; /* open addressing by (stack, labels): position + 1, 0 = empty */
     size_t n, cap_slots;
 };
 
@@ -184,6 +197,10 @@ struct cv_process *cv_state_process(struct cv_state *st, int64_t pid);
 const char *cv_state_thread_name(const struct cv_state *st, int64_t pid, uint32_t tid);
 /* The thread's entry, made on first use; NULL when out of memory. */
 struct cv_thread *cv_state_thread(struct cv_state *st, int64_t pid, uint32_t tid);
+/* Appends the pairs of label set `id` of process `pid` to out as string labels; returns how
+ * many (at most max; 0 for id 0 or a set the trace did not define). */
+size_t cv_state_labels(struct cv_state *st, int64_t pid, uint32_t id, struct pprof_label *out,
+                       size_t max);
 
 /* ---- per-process symbolizer (proc_sym.c) ---------------------------------------------------- */
 /* Brings the process's symbolizer up to date with its modules. 0 or LTPROF_ERR_NOMEM. */
@@ -216,7 +233,7 @@ void cv_profile_destroy(struct cv_profile *pr);
 
 /* ---- the CPU profile (cpu_profile.c) ------------------------------------------------------- */
 /* Counts one CPU sample of thread t on stack `stack`. 0 or LTPROF_ERR_NOMEM. */
-int cv_cpu_count(struct cv_thread *t, uint32_t stack, uint64_t weight_ns);
+int cv_cpu_count(struct cv_thread *t, uint32_t stack, uint32_t labels, uint64_t weight_ns);
 /* The thread ended: its counts go into cpu.pb.gz (created then) and are freed. 0 or negative
  * status + err. */
 int cv_cpu_thread_done(struct cv_state *st, struct cv_thread *t, struct ltprof_error *err);
@@ -232,10 +249,10 @@ void cv_event_profiles_wait_begin(struct cv_thread *t, const char *kind, uint32_
 int cv_event_profiles_wait_end(struct cv_state *st, struct cv_thread *t, uint64_t ts);
 /* A thread was created from stack id `creator_stack`. 0 or LTPROF_ERR_NOMEM. */
 int cv_event_profiles_thread_created(struct cv_state *st, uint32_t creator_stack);
-/* A sampled allocation of `size` bytes at `addr` in process `pid`, from stack id `stack`, and
- * the free of one. 0 or LTPROF_ERR_NOMEM. */
+/* A sampled allocation of `size` bytes at `addr` in process `pid`, from stack id `stack`, with
+ * label set `labels` (0: none), and the free of one. 0 or LTPROF_ERR_NOMEM. */
 int cv_event_profiles_alloc(struct cv_state *st, int64_t pid, uint64_t addr, uint64_t size,
-                            uint64_t rate, uint32_t stack);
+                            uint64_t rate, uint32_t stack, uint32_t labels);
 int cv_event_profiles_free(struct cv_state *st, int64_t pid, uint64_t addr);
 /* Writes mutex.pb.gz, block.pb.gz, threadcreate.pb.gz, heap.pb.gz and allocs.pb.gz. 0 or
  * negative status + err. */

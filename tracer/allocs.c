@@ -227,8 +227,10 @@ TR_TEXT __attribute__((noinline)) static void record_alloc(void *p, size_t size,
     if (put == 0 && lttng_ust_tracepoint_enabled(ltprof, alloc) &&
         atomic_load_explicit(&tr_real_ready, memory_order_acquire) && !tr_called_by_lttng(ret)) {
         int token = tr_emit_enter();
+        uint32_t labels = tr_tls_labels;
+        tr_labels_announce(labels);
         lttng_ust_tracepoint(ltprof, alloc, (uint32_t)tr_tid_self(), (uint64_t)(uintptr_t)p,
-                             (uint64_t)size, rate, pcs, (uint16_t)n);
+                             (uint64_t)size, rate, pcs, (uint16_t)n, labels);
         tr_emit_leave(token);
     }
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "guard.h"
+#include "ltprof_tp.h"
+#include "sampler-internal.h"
 #include "tracer.h"
 
 #define MAX_DEPTH 32
@@ -23,6 +25,8 @@ static __thread uint16_t saved[MAX_DEPTH] __attribute__((tls_model("initial-exec
 static __thread uint32_t depth __attribute__((tls_model("initial-exec")));
 
 static struct tr_label_set *_Atomic sets[TR_MAX_LABEL_SETS]; /* [0]: no labels */
+/* The announce epoch (tr_samp.epoch + 1) at which each set's ltprof:label_set was emitted. */
+static _Atomic uint32_t announced[TR_MAX_LABEL_SETS];
 static uint32_t n_sets = 1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -64,6 +68,37 @@ static uint32_t intern(const char *const *keys, const char *const *values, uint3
     }
     atomic_store_explicit(&sets[n_sets], s, memory_order_release);
     return n_sets++;
+}
+
+/* Appends `text` at out[*n], up to `size` - 1 bytes in all. */
+static void put(char *out, size_t *n, size_t size, const char *text)
+{
+    while (*text && *n + 1 < size)
+        out[(*n)++] = *text++;
+}
+
+void tr_labels_announce(uint32_t id)
+{
+    if (!id || id >= TR_MAX_LABEL_SETS || !lttng_ust_tracepoint_enabled(ltprof, label_set))
+        return;
+    uint32_t epoch = atomic_load_explicit(&tr_samp.epoch, memory_order_relaxed) + 1;
+    if (atomic_load_explicit(&announced[id], memory_order_relaxed) == epoch)
+        return;
+    const struct tr_label_set *s = atomic_load_explicit(&sets[id], memory_order_acquire);
+    if (!s)
+        return;
+    char pairs[1024]; /* on the stack: this runs in the SIGPROF handler too */
+    size_t n = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        if (i)
+            put(pairs, &n, sizeof(pairs), "\x1e");
+        put(pairs, &n, sizeof(pairs), s->keys[i]);
+        put(pairs, &n, sizeof(pairs), "\x1f");
+        put(pairs, &n, sizeof(pairs), s->values[i]);
+    }
+    pairs[n] = '\0';
+    lttng_ust_tracepoint(ltprof, label_set, id, pairs);
+    atomic_store_explicit(&announced[id], epoch, memory_order_relaxed);
 }
 
 int tr_labels_push(const char *key, const char *value)

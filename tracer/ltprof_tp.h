@@ -21,7 +21,7 @@
 /* Version of the event schema below; recorded by ltprof:process_info in every trace. New
  * events alone do not change it (older converters skip events they do not know); a change to
  * an existing event's fields or meaning does. */
-#define LTPROF_SCHEMA_VERSION 1
+#define LTPROF_SCHEMA_VERSION 2 /* 2: cpu_sample and alloc carry `labels`; label_set */
 
 /* ---- process and threads ------------------------------------------------------------------ */
 
@@ -205,13 +205,14 @@ LTTNG_UST_TRACEPOINT_EVENT(ltprof, heap,
  */
 LTTNG_UST_TRACEPOINT_EVENT(ltprof, alloc,
     LTTNG_UST_TP_ARGS(uint32_t, tid, uint64_t, addr, uint64_t, size, uint64_t, rate,
-                      const uint64_t *, pcs, uint16_t, npcs),
+                      const uint64_t *, pcs, uint16_t, npcs, uint32_t, labels),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_integer(uint32_t, tid, tid)
         lttng_ust_field_integer_hex(uint64_t, addr, addr)
         lttng_ust_field_integer(uint64_t, size, size)
         lttng_ust_field_integer(uint64_t, rate, rate)
-        lttng_ust_field_sequence_hex(uint64_t, stack, pcs, uint16_t, npcs)))
+        lttng_ust_field_sequence_hex(uint64_t, stack, pcs, uint16_t, npcs)
+        lttng_ust_field_integer(uint32_t, labels, labels)))
 
 /* The free (or move by realloc) of the sampled block of `size` bytes at `addr`, by thread
  * `tid`. Emitted by tracer/allocs.c. */
@@ -228,17 +229,31 @@ LTTNG_UST_TRACEPOINT_EVENT(ltprof, free,
  * One CPU profiling tick of thread `tid`, worth `weight_ns` of CPU time. `stack` holds the
  * interrupted PC first, then return addresses (leaf first, at most 128). `unwind_status` is
  * enum tr_unwind_status (tracer/tracer.h): 0 complete, 1 truncated at the depth limit,
- * 2 a PC without unwind information, 3 an invalid frame.
+ * 2 a PC without unwind information, 3 an invalid frame. `labels`: the thread's label set
+ * (ltprof:label_set; 0 = none), as for ltprof:alloc.
  * Emitted by tracer/sampler_signal.c (in a signal handler); read by converter/events.c.
  */
 LTTNG_UST_TRACEPOINT_EVENT(ltprof, cpu_sample,
     LTTNG_UST_TP_ARGS(uint32_t, tid, uint64_t, weight_ns, uint8_t, unwind_status,
-                      const uint64_t *, pcs, uint16_t, npcs),
+                      const uint64_t *, pcs, uint16_t, npcs, uint32_t, labels),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_integer(uint32_t, tid, tid)
         lttng_ust_field_integer(uint64_t, weight_ns, weight_ns)
         lttng_ust_field_integer(uint8_t, unwind_status, unwind_status)
-        lttng_ust_field_sequence_hex(uint64_t, stack, pcs, uint16_t, npcs)))
+        lttng_ust_field_sequence_hex(uint64_t, stack, pcs, uint16_t, npcs)
+        lttng_ust_field_integer(uint32_t, labels, labels)))
+
+/*
+ * Label set `id` (ltprof_labels_push, like Go's pprof.Do): `pairs` is key 0x1f value, pairs
+ * separated by 0x1e, sorted by key. Emitted before the first cpu_sample or alloc that names it
+ * in a session (again when a thread announces itself again), from tracer/labels.c; the
+ * converter puts the pairs on those samples as pprof labels.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(ltprof, label_set,
+    LTTNG_UST_TP_ARGS(uint32_t, id, const char *, pairs),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, id, id)
+        lttng_ust_field_string(pairs, pairs)))
 
 /* ---- user annotations (Go's runtime/trace: tasks, regions, logs) ------------------------ */
 

@@ -200,9 +200,12 @@ static void sample(struct tr_thread_slot *slot, const siginfo_t *info, void *uco
     size_t n = tr_unwind(&regs, &stack, pcs, tr_samp.max_frames, &status);
     if ((unsigned)status < 4)
         atomic_fetch_add_explicit(&tr_samp.unwind[status], 1, RELAXED);
-    if (enabled)
+    if (enabled) {
+        uint32_t labels = tr_tls_labels;
+        tr_labels_announce(labels);
         lttng_ust_tracepoint(ltprof, cpu_sample, (uint32_t)tr_tid_self(), weight_ns, (uint8_t)status,
-                             pcs, (uint16_t)n);
+                             pcs, (uint16_t)n, labels);
+    }
     if (profiling)
         tr_cpu_profile_push(slot, (uint32_t)tr_tid_self(), weight_ns, pcs, n);
 }

@@ -186,6 +186,9 @@ void tr_labels_pop(void);
 const char *tr_label_value(const char *key);
 /* Set `id`, or NULL for 0 and unknown ids. Sets never change once made. */
 const struct tr_label_set *tr_label_set_get(uint32_t id);
+/* Emits ltprof:label_set for set `id` unless done since the threads last announced themselves
+ * (or id is 0, or the event is off), before an event that names it. Async-signal-safe. */
+void tr_labels_announce(uint32_t id);
 
 /* Takes LTTng-UST's locks around fork() (fork.c). Call once, after tr_sampler_start. */
 void tr_fork_hooks_install(void);

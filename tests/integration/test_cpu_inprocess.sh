@@ -6,7 +6,8 @@
 # (the thread label), Go's sample types; ltprof_start_cpu_profile / ltprof_stop_cpu_profile
 # around tests/programs/profiles_api's burn_cpu (0.3 s): at least 20 samples, burn_cpu on top
 # (the program checks the API's statuses); labels pushed around burn_labeled and hold_labeled
-# on their CPU samples and allocations only; with CPU sampling off (LTPROF_CPU_HZ=0) one
+# on their CPU samples and allocations only, in-process and in a recorded trace (`ltprof
+# record`: ltprof:label_set, cpu.pb.gz and heap.pb.gz); with CPU sampling off (LTPROF_CPU_HZ=0) one
 # message, no file, the program's own exit status.
 source "$(dirname "$0")/lib.sh"
 
@@ -47,6 +48,27 @@ cum=$(awk '$NF == "burn_cpu" { sub("ms$", "", $4); print $4 }' "$IT_TMP/api-cum.
 echo "burn_cpu: ${cum:-0} ms (it burned 300 ms)"
 [ "${cum:-0}" -ge 250 ] && [ "${cum:-0}" -le 350 ] 2>/dev/null ||
     soft_fail "burn_cpu holds ${cum:-0} ms, not 250-350 ms"
+
+step "labels in a recorded trace: ltprof record of the same program"
+ensure_sessiond
+mkdir -p "$IT_TMP/rec-api"
+rc=0
+LTPROF_MEMPROFILE_RATE=1 run_limited 120 "$LTPROF_BIN" record -o "$IT_TMP/rec" -- \
+    "$LTPROF_PROGRAMS/profiles_api" "$IT_TMP/rec-api" >"$IT_TMP/rec.out" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || { tail "$IT_TMP/rec.out"; soft_fail "ltprof record of profiles_api exited with $rc"; }
+pprof_text "$GO" "$IT_TMP/rec-cpu.txt" -top -tagfocus='request=^checkout$' "$IT_TMP/rec/cpu.pb.gz"
+grep -Eq ' burn_labeled$' "$IT_TMP/rec-cpu.txt" ||
+    soft_fail "recorded cpu.pb.gz: no burn_labeled under request=checkout"
+! grep -Eq ' burn_cpu$' "$IT_TMP/rec-cpu.txt" ||
+    soft_fail "recorded cpu.pb.gz: burn_cpu (unlabeled) under request=checkout"
+pprof_text "$GO" "$IT_TMP/rec-heap.txt" -top -sample_index=alloc_space \
+    -tagfocus='request=^checkout$' "$IT_TMP/rec/heap.pb.gz"
+grep -Eq '^ +1MB +[0-9.]+% .* hold_labeled$' "$IT_TMP/rec-heap.txt" ||
+    soft_fail "recorded heap.pb.gz: hold_labeled's 1 MiB is not under request=checkout"
+pprof_text "$GO" "$IT_TMP/rec-unlabeled.txt" -top -sample_index=alloc_space \
+    -tagignore='request=.' "$IT_TMP/rec/heap.pb.gz"
+! grep -q ' hold_labeled$' "$IT_TMP/rec-unlabeled.txt" ||
+    soft_fail "recorded heap.pb.gz: some of hold_labeled's blocks have no request label"
 
 step "labels (ltprof_labels_push): on CPU samples and sampled allocations"
 pprof_text "$GO" "$IT_TMP/label-cpu.txt" -top -tagfocus='request=^checkout$' "$IT_TMP/api/cpu.pb.gz"

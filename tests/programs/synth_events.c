@@ -329,7 +329,7 @@ static void ev_cpu_sample(struct emitter *e, bool drain_first)
         drain(e);
     take(e, K_CPU_SAMPLE, false);
     const struct stack *st = &stacks[pick_stack(e)];
-    lttng_ust_tracepoint(ltprof, cpu_sample, e->tid, 10000000, 0, st->pcs, st->n);
+    lttng_ust_tracepoint(ltprof, cpu_sample, e->tid, 10000000, 0, st->pcs, st->n, 0);
 }
 
 static uint16_t wait_stack(struct emitter *e, const uint64_t **pcs)

@@ -34,7 +34,7 @@ __attribute__((noipa)) static void emit_samples(unsigned version, long n, unsign
     lttng_ust_tracepoint(ltprof, thread_info, tid, "synth");
     for (long i = 0; i < n; i++) {
         pcs[depth - 1] = (uint64_t)(uintptr_t)&main + 1 + (uint64_t)(i % 64); /* 64 stacks */
-        lttng_ust_tracepoint(ltprof, cpu_sample, tid, 10000000, 0, pcs, (uint16_t)depth);
+        lttng_ust_tracepoint(ltprof, cpu_sample, tid, 10000000, 0, pcs, (uint16_t)depth, 0);
     }
 }
 

@@ -93,8 +93,9 @@ LTPROF_API int ltprof_profile_write(const char *name, int fd, int debug);
  * Labels of the calling thread, like Go's pprof.Do / pprof.WithLabels: from a push to its pop,
  * the thread's CPU samples (ltprof_start_cpu_profile, LTPROF_CPUPROFILE) and sampled
  * allocations (heap, allocs) carry key=value as a pprof label, for go tool pprof -tagfocus
- * and -tags. Pushes nest (a key pushed again gets the new value until its pop). Recorded traces
- * (`ltprof record`) do not carry labels yet. At most 16 labels and 32 nested pushes per
+ * and -tags, in-process and in recorded traces (`ltprof record`, /debug/pprof/profile: each
+ * set is recorded once as ltprof:label_set). Pushes nest (a key pushed again gets the new value
+ * until its pop). At most 16 labels and 32 nested pushes per
  * thread, and 4096 distinct label sets in the process's life. Push: LTPROF_OK;
  * LTPROF_ERR_INVALID (NULL or empty key, NULL value, a limit above); LTPROF_ERR_NOMEM.
  */
