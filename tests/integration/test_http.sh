@@ -12,7 +12,8 @@
 #     a second concurrent CPU profile refused; a client that hangs up mid-profile frees it;
 #   - ltprof-demo-cpu preloaded with LTPROF_HTTP: the server's own threads appear in no profile
 #     (threadcreate counts the 2 workers exactly, goroutine lists 3 threads, heap and CPU
-#     profiles hold no libmicrohttpd frame); LTPROF_HTTP_PREFIX, LTPROF_HTTP_TOKEN, a Unix
+#     profiles hold no libmicrohttpd frame); 1,000 malformed requests get 4xx (or a closed
+#     connection) and leave it serving; LTPROF_HTTP_PREFIX, LTPROF_HTTP_TOKEN, a Unix
 #     socket (%p: the pid); a forked child has no server and does not hold the port; a bad
 #     LTPROF_HTTP or a port in use gives one warning and the program runs on;
 #   - tests/programs/http_api (linked): the API's statuses; ltprof_http_stop() returns while a
@@ -210,6 +211,10 @@ grep -q 'hash_block$' "$IT_TMP/pre-cpu.top" || soft_fail "preloaded: no hash_blo
 grep -q 'microhttpd' "$IT_TMP/pre-cpu.top" && soft_fail "the CPU profile holds the server's work"
 pprof_text "$GO" "$IT_TMP/pre-heap.top" -top -sample_index=alloc_space "$C/heap"
 grep -q 'microhttpd' "$IT_TMP/pre-heap.top" && soft_fail "the heap profile holds the server's allocations"
+
+step "1,000 malformed requests (http_malformed.py): no 5xx, the server and the program live on"
+"$PYTHON" "$IT_DIR/http_malformed.py" "$port2" 1000 || soft_fail "malformed requests"
+kill -0 "${IT_PIDS[-1]}" 2>/dev/null || soft_fail "the program died under malformed requests"
 
 step "LTPROF_HTTP_PREFIX, LTPROF_HTTP_TOKEN, a Unix socket"
 port3=$(free_port)
