@@ -71,6 +71,11 @@ int gt_string_intern(struct gt_tables *t, const char *s, uint64_t *id, bool *tru
 /* Interns the frames; *kept = frames kept after truncation, *fake = PCs replaced. */
 int gt_stack_intern(struct gt_tables *t, const struct gotrace_frame *frames, size_t n,
                     uint64_t *id, size_t *kept, uint64_t *fake);
+/* A stack id whose frames come later (gt_stack_fill, before the tables are written; a stack
+ * never filled is written with no frames). 0 or a negative status. */
+int gt_stack_reserve(struct gt_tables *t, uint64_t *id);
+int gt_stack_fill(struct gt_tables *t, uint64_t id, const struct gotrace_frame *frames, size_t n,
+                  size_t *kept, uint64_t *fake);
 /*
  * Append the table records (EvString then EvStack, ascending ids) to `out`; whenever `out`
  * would exceed GOTRACE_BATCH_BYTES, `flush` is called first (it writes `out`, then starts it

@@ -214,16 +214,15 @@ static int pc_resolve(struct gt_tables *t, uint64_t pc, uint64_t fn, uint64_t fi
 /* Room for the id (≤ 5 bytes: ids < 2^32) and n (≤ 2 bytes: n ≤ 128) inside 2048 bytes. */
 #define FRAMES_BUDGET (GOTRACE_STACK_MAX_BYTES - 5 - 2)
 
-int gt_stack_intern(struct gt_tables *t, const struct gotrace_frame *frames, size_t n,
-                    uint64_t *id, size_t *kept, uint64_t *fake)
+/* The EvStack body of frames (count, then pc, fn, file, line each) into enc (*len bytes). */
+static int encode_stack(struct gt_tables *t, const struct gotrace_frame *frames, size_t n,
+                        uint8_t *enc, size_t *len, size_t *kept, uint64_t *fake)
 {
-    uint8_t enc[2 + FRAMES_BUDGET];
     uint8_t fb[FRAMES_BUDGET]; /* encoded frames */
     size_t used = 0, count = 0;
     int rc;
     bool trunc;
 
-    *id = 0;
     *fake = 0;
     if (n > GOTRACE_STACK_MAX_FRAMES)
         n = GOTRACE_STACK_MAX_FRAMES;
@@ -248,14 +247,23 @@ int gt_stack_intern(struct gt_tables *t, const struct gotrace_frame *frames, siz
         *fake += faked;
     }
     *kept = count;
-    if (count == 0)
-        return LTPROF_OK;
-    size_t len = gt_uvarint_put(enc, count);
-    memcpy(enc + len, fb, used);
-    len += used;
+    *len = gt_uvarint_put(enc, count);
+    memcpy(enc + *len, fb, used);
+    *len += used;
+    return LTPROF_OK;
+}
+
+int gt_stack_intern(struct gt_tables *t, const struct gotrace_frame *frames, size_t n,
+                    uint64_t *id, size_t *kept, uint64_t *fake)
+{
+    uint8_t enc[2 + FRAMES_BUDGET];
+    size_t len, slot;
+    *id = 0;
+    int rc = encode_stack(t, frames, n, enc, &len, kept, fake);
+    if (rc || *kept == 0)
+        return rc;
 
     uint64_t h = cv_hash_bytes(enc, len, 7);
-    size_t slot;
     if (t->stack_index.cap) {
         for (slot = h & (t->stack_index.cap - 1); t->stack_index.slots[slot];
              slot = (slot + 1) & (t->stack_index.cap - 1)) {
@@ -289,6 +297,35 @@ int gt_stack_intern(struct gt_tables *t, const struct gotrace_frame *frames, siz
     return LTPROF_OK;
 }
 
+int gt_stack_reserve(struct gt_tables *t, uint64_t *id)
+{
+    *id = 0;
+    if (t->nstacks >= UINT32_MAX - 1)
+        return LTPROF_ERR_INVALID;
+    int rc = array_grow((void **)&t->stacks, &t->stacks_cap, t->nstacks, sizeof(*t->stacks));
+    if (rc)
+        return rc;
+    t->stacks[t->nstacks++] = (struct gt_stack){0, NULL, 0};
+    *id = t->nstacks;
+    return LTPROF_OK;
+}
+
+int gt_stack_fill(struct gt_tables *t, uint64_t id, const struct gotrace_frame *frames, size_t n,
+                  size_t *kept, uint64_t *fake)
+{
+    uint8_t enc[2 + FRAMES_BUDGET];
+    size_t len;
+    if (id == 0 || id > t->nstacks || t->stacks[id - 1].enc)
+        return LTPROF_ERR_INVALID;
+    int rc = encode_stack(t, frames, n, enc, &len, kept, fake);
+    uint8_t *copy = rc ? NULL : cv_malloc(len);
+    if (rc || !copy)
+        return rc ? rc : LTPROF_ERR_NOMEM;
+    memcpy(copy, enc, len);
+    t->stacks[id - 1] = (struct gt_stack){cv_hash_bytes(enc, len, 7), copy, len};
+    return LTPROF_OK;
+}
+
 /* ---- output and cleanup ------------------------------------------------------------------ */
 
 static int table_record(struct gt_buf *out, const uint8_t *head, size_t head_len,
@@ -319,11 +356,14 @@ int gt_tables_write(const struct gt_tables *t, struct gt_buf *out,
         if ((rc = table_record(out, head, n, t->strings[i].data, t->strings[i].len, flush, ctx)))
             return rc;
     }
+    static const uint8_t no_frames[1] = {0}; /* a reserved stack never filled */
     for (size_t i = 0; i < t->nstacks; i++) {
+        const uint8_t *body = t->stacks[i].enc ? t->stacks[i].enc : no_frames;
+        size_t body_len = t->stacks[i].enc ? t->stacks[i].len : 1;
         head[0] = 3 | 0xc0; /* EvStack, always length-prefixed: L, id, n, frames */
-        n = 1 + gt_uvarint_put(head + 1, gt_uvarint_len(i + 1) + t->stacks[i].len);
+        n = 1 + gt_uvarint_put(head + 1, gt_uvarint_len(i + 1) + body_len);
         n += gt_uvarint_put(head + n, i + 1);
-        if ((rc = table_record(out, head, n, t->stacks[i].enc, t->stacks[i].len, flush, ctx)))
+        if ((rc = table_record(out, head, n, body, body_len, flush, ctx)))
             return rc;
     }
     return LTPROF_OK;

@@ -438,6 +438,35 @@ uint64_t gotrace_stack(struct gotrace_writer *w, const struct gotrace_frame *fra
     return id;
 }
 
+uint64_t gotrace_stack_reserve(struct gotrace_writer *w)
+{
+    uint64_t id = 0;
+    if (w->err)
+        return 0;
+    int rc = gt_stack_reserve(&w->tables, &id);
+    if (rc)
+        w->err = rc;
+    return rc ? 0 : id;
+}
+
+int gotrace_stack_fill(struct gotrace_writer *w, uint64_t id, const struct gotrace_frame *frames,
+                       size_t n)
+{
+    size_t kept = 0;
+    uint64_t fake = 0;
+    if (w->err)
+        return w->err;
+    int rc = gt_stack_fill(&w->tables, id, frames, n, &kept, &fake);
+    if (rc) {
+        if (rc != LTPROF_ERR_INVALID) /* a wrong id is the caller's: the trace is still fine */
+            w->err = rc;
+        return rc;
+    }
+    w->stats.stacks_truncated += kept < n;
+    w->stats.fake_pcs += fake;
+    return 0;
+}
+
 /* ---- events ------------------------------------------------------------------------------ */
 
 #define EMIT(w, p, type, ts, role, ...)                                                           \

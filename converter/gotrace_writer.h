@@ -99,6 +99,16 @@ uint64_t gotrace_string(struct gotrace_writer *w, const char *s);
  * then always gets the same fake PC.
  */
 uint64_t gotrace_stack(struct gotrace_writer *w, const struct gotrace_frame *frames, size_t n);
+/*
+ * A stack id now, its frames later: gotrace_stack_fill() gives them before
+ * gotrace_writer_finish() (stacks are written at the end), for a caller that can name the
+ * frames only once it has seen the whole trace. Not deduplicated. 0 on failure.
+ */
+uint64_t gotrace_stack_reserve(struct gotrace_writer *w);
+/* The frames of reserved stack `id`, as for gotrace_stack(). 0, LTPROF_ERR_INVALID for an id
+ * not reserved or filled already (the writer goes on), or another negative status. */
+int gotrace_stack_fill(struct gotrace_writer *w, uint64_t id, const struct gotrace_frame *frames,
+                       size_t n);
 
 /*
  * Events. Every function writes one record into P `p`'s batch at time `ts` (ns) and returns 0 or

@@ -39,6 +39,15 @@ struct go_stack_key_rec {
     uint64_t go_id;
 };
 
+/* A writer stack whose frames are symbolized at the end, when every module is known: a
+ * session started while the program runs can see its first events before LTTng-UST's module
+ * dump. */
+struct go_pending {
+    uint64_t go_id;
+    uint32_t stack;
+    const char *leaf;
+};
+
 struct go_out {
     struct cv_state *st;
     FILE *file;
@@ -56,6 +65,7 @@ struct go_out {
     struct cv_vec stacks;    /* struct go_stack_key_rec: stacks with a leaf frame added */
     struct cv_index stack_index;
     struct cv_vec plain_ids; /* uint64_t writer ids of the plain stacks, by cv stack id - 1 */
+    struct cv_vec pending;   /* struct go_pending: stacks named at the end */
     struct cv_symbolized sym;
     struct gotrace_frame frames[CV_MAX_SYM_FRAMES + 1];
 };
@@ -122,6 +132,22 @@ static uint64_t skey_rehash(const void *ctx, size_t pos)
     return CV_VEC_AT(&((const struct go_out *)ctx)->stacks, struct go_stack_key_rec, pos)->hash;
 }
 
+/* The frames of writer stack `id`: `leaf` (when not NULL) on top of cv_stack `stack`,
+ * symbolized with the modules known now. */
+static int fill_stack(struct go_out *o, uint64_t id, uint32_t stack, const char *leaf)
+{
+    size_t n = 0;
+    if (leaf)
+        o->frames[n++] = (struct gotrace_frame){0, leaf, NULL, 0};
+    const struct cv_stack *s = cv_stack_get(&o->st->stacks, stack);
+    if (s && cv_stack_symbolize(o->st, s, &o->sym) == 0)
+        for (size_t i = 0; i < o->sym.n; i++)
+            o->frames[n++] = (struct gotrace_frame){o->sym.frames[i].pc, o->sym.frames[i].function,
+                                                    o->sym.frames[i].file,
+                                                    (uint64_t)o->sym.frames[i].line};
+    return gotrace_stack_fill(o->w, id, o->frames, n);
+}
+
 /* The writer's id for cv_stack `stack`, with a leaf frame named `leaf` (a static or interned
  * string: the libc function, as Go's own traces end in syscall.Syscall) when not NULL. */
 static uint64_t go_stack(struct go_out *o, uint32_t stack, const char *leaf)
@@ -135,16 +161,15 @@ static uint64_t go_stack(struct go_out *o, uint32_t stack, const char *leaf)
     size_t pos = leaf ? cv_index_find(&o->stack_index, h, skey_eq, &k) : SIZE_MAX;
     if (pos != SIZE_MAX)
         return CV_VEC_AT(&o->stacks, struct go_stack_key_rec, pos)->go_id;
-    size_t n = 0;
-    if (leaf)
-        o->frames[n++] = (struct gotrace_frame){0, leaf, NULL, 0};
     const struct cv_stack *s = cv_stack_get(&o->st->stacks, stack);
-    if (s && cv_stack_symbolize(o->st, s, &o->sym) == 0)
-        for (size_t i = 0; i < o->sym.n; i++)
-            o->frames[n++] = (struct gotrace_frame){o->sym.frames[i].pc, o->sym.frames[i].function,
-                                                    o->sym.frames[i].file,
-                                                    (uint64_t)o->sym.frames[i].line};
-    uint64_t id = gotrace_stack(o->w, o->frames, n);
+    if (!leaf && (!s || s->n == 0))
+        return 0; /* no frames: no stack */
+    uint64_t id = gotrace_stack_reserve(o->w);
+    struct go_pending *later = id ? cv_vec_push(&o->pending) : NULL;
+    if (later)
+        *later = (struct go_pending){id, stack, leaf};
+    else if (id && fill_stack(o, id, stack, leaf) != 0)
+        id = 0;
     if (!leaf) { /* a cache: when it cannot grow, the writer's own table still answers */
         while (id && o->plain_ids.len < stack && cv_vec_push(&o->plain_ids))
             ;
@@ -475,6 +500,10 @@ static int go_finish(void *ctx, uint64_t end_ts, const struct tl_thread *const *
     }
     if (rc == 0)
         rc = gt_reorder_flush(o->rq);
+    for (size_t i = 0; rc == 0 && i < o->pending.len; i++) { /* every module is known now */
+        const struct go_pending *p = CV_VEC_AT(&o->pending, struct go_pending, i);
+        rc = fill_stack(o, p->go_id, p->stack, p->leaf);
+    }
     if (rc == 0)
         rc = gotrace_writer_finish(o->w);
     if (fflush(o->file) != 0 && rc == 0) {
@@ -498,6 +527,7 @@ static void go_destroy(void *ctx)
     cv_vec_fini(&o->stacks);
     cv_index_fini(&o->stack_index);
     cv_vec_fini(&o->plain_ids);
+    cv_vec_fini(&o->pending);
     free(o->path);
     free(o);
 }
@@ -535,6 +565,7 @@ int tl_gotrace_output_create(struct cv_state *st, const char *path, struct tl_ou
     cv_vec_init(&o->free_ps, sizeof(uint64_t));
     cv_vec_init(&o->stacks, sizeof(struct go_stack_key_rec));
     cv_vec_init(&o->plain_ids, sizeof(uint64_t));
+    cv_vec_init(&o->pending, sizeof(struct go_pending));
     if (!(o->file = fopen(path, "wb"))) {
         int e = errno;
         go_destroy(o);

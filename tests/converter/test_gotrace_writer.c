@@ -541,7 +541,10 @@ static int test_rich(const char *path)
     uint64_t s_main = gotrace_stack(w, fm, 1), s_a = gotrace_stack(w, fa, 1);
     uint64_t s_b = gotrace_stack(w, fb, 1);
     uint64_t s_create = stack2(w, 0x7f0001000, "pthread_create", 0x401010, "main", 12);
-    uint64_t s_lock = stack2(w, 0x7f0002000, "pthread_mutex_lock", 0x402010, "worker_a", 55);
+    /* Reserved now, named at the end (as the converter does for stacks whose modules may come
+     * later): the sync profile below must still show pthread_mutex_lock. */
+    uint64_t s_lock = gotrace_stack_reserve(w);
+    CHECK(s_lock);
     uint64_t s_unlock = stack2(w, 0x7f0003000, "pthread_mutex_unlock", 0x401020, "main", 20);
     uint64_t s_write = stack2(w, 0x7f0004000, "write", 0x401030, "main", 22);
     uint64_t s_sleep = stack2(w, 0x7f0005000, "nanosleep", 0x403010, "worker_b", 82);
@@ -611,6 +614,10 @@ static int test_rich(const char *path)
     struct gotrace_stats st;
     gotrace_writer_stats(w, &st);
     CHECK(st.clamped == 2);
+    struct gotrace_frame flock[] = {{0x7f0002000, "pthread_mutex_lock", "libc.so.6", 0},
+                                    {0x402010, "worker_a", "/src/rich.c", 55}};
+    CHECK(gotrace_stack_fill(w, s_lock, flock, 2) == 0);
+    CHECK(gotrace_stack_fill(w, s_lock, flock, 2) == LTPROF_ERR_INVALID); /* once only */
     CHECK(gotrace_writer_finish(w) == 0);
     gotrace_writer_stats(w, &st);
     gotrace_writer_destroy(w);
