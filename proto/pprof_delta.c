@@ -14,7 +14,7 @@
 
 typedef Perftools__Profiles__Profile profile_t;
 
-/* An old id and the builder's id for it; sorted by old id for lookups. */
+/* An input's id and what it maps to (the builder's id, or an index); sorted by old id. */
 struct id_pair {
     uint64_t old_id, new_id;
 };
@@ -68,26 +68,26 @@ struct input {
     struct id_pair *mappings, *locations;
 };
 
-static const Perftools__Profiles__Function *find_function(const profile_t *p, uint64_t id)
-{
-    for (size_t i = 0; i < p->n_function; i++) /* validated: the id exists */
-        if (p->function[i]->id == id)
-            return p->function[i];
-    return NULL;
-}
-
 static int add_locations(struct pprof_builder *b, struct input *in, const struct input *first)
 {
     const profile_t *p = in->p;
     in->mappings = calloc(p->n_mapping + 1, sizeof(*in->mappings));
     in->locations = calloc(p->n_location + 1, sizeof(*in->locations));
-    if (!in->mappings || !in->locations)
+    struct id_pair *functions = calloc(p->n_function + 1, sizeof(*functions));
+    if (!in->mappings || !in->locations || !functions) {
+        free(functions);
         return LTPROF_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < p->n_function; i++) /* function id -> its index */
+        functions[i] = (struct id_pair){p->function[i]->id, i};
+    qsort(functions, p->n_function, sizeof(*functions), by_old_id);
     for (size_t i = 0; i < p->n_mapping; i++) {
         uint64_t id = add_mapping(b, p, p->mapping[i], first ? first->p : NULL,
                                   first ? first->mappings : NULL);
-        if (!id)
+        if (!id) {
+            free(functions);
             return LTPROF_ERR_NOMEM;
+        }
         in->mappings[i] = (struct id_pair){p->mapping[i]->id, id};
     }
     qsort(in->mappings, p->n_mapping, sizeof(*in->mappings), by_old_id);
@@ -100,11 +100,16 @@ static int add_locations(struct pprof_builder *b, struct input *in, const struct
             free(lines);
             lines_cap = l->n_line;
             lines = calloc(lines_cap, sizeof(*lines));
-            if (!lines)
+            if (!lines) {
+                free(functions);
                 return LTPROF_ERR_NOMEM;
+            }
         }
         for (size_t k = 0; k < l->n_line; k++) {
-            const Perftools__Profiles__Function *f = find_function(p, l->line[k]->function_id);
+            struct id_pair key = {.old_id = l->line[k]->function_id};
+            const struct id_pair *hit =
+                bsearch(&key, functions, p->n_function, sizeof(*functions), by_old_id);
+            const Perftools__Profiles__Function *f = hit ? p->function[hit->new_id] : NULL;
             lines[k] = (struct pprof_line){
                 .function = f ? pprof_profile_string(p, f->name) : NULL,
                 .system_name = f ? pprof_profile_string(p, f->system_name) : NULL,
@@ -119,6 +124,7 @@ static int add_locations(struct pprof_builder *b, struct input *in, const struct
         in->locations[i] = (struct id_pair){l->id, id};
     }
     free(lines);
+    free(functions);
     qsort(in->locations, p->n_location, sizeof(*in->locations), by_old_id);
     return rc;
 }

@@ -36,29 +36,13 @@ struct ltprof_profile {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ltprof_profile *profiles;
 
-/* fork() takes the lock around itself, so the child never inherits it taken. */
-static void fork_prepare(void)
-{
-    tr_guard_enter();
-    pthread_mutex_lock(&lock);
-}
-
-static void fork_release(void)
-{
-    pthread_mutex_unlock(&lock);
-    tr_guard_leave();
-}
-
-__attribute__((constructor)) static void custom_profiles_init(void)
-{
-    pthread_atfork(fork_prepare, fork_release, fork_release);
-}
+TR_HOLD_ACROSS_FORK(lock)
 
 /* Go's own profiles: their names cannot be taken. */
 static const char *const builtin[] = {"allocs", "block", "goroutine", "heap", "mutex",
                                       "threadcreate"};
 
-static int is_builtin(const char *name)
+int rt_is_go_profile(const char *name)
 {
     for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
         if (strcmp(name, builtin[i]) == 0)
@@ -113,7 +97,7 @@ static int grow(struct ltprof_profile *p)
 
 LTPROF_API ltprof_profile *ltprof_profile_new(const char *name)
 {
-    if (!name || !*name || strlen(name) >= MAX_NAME || is_builtin(name))
+    if (!name || !*name || strlen(name) >= MAX_NAME || rt_is_go_profile(name))
         return NULL;
     tr_guard_enter();
     pthread_mutex_lock(&lock);

@@ -69,16 +69,6 @@ static int write_profile(const char *name, int debug, char *why, size_t why_size
     return fd;
 }
 
-static int is_go_profile(const char *name)
-{
-    static const char *const names[] = {"allocs", "block", "goroutine", "heap", "mutex",
-                                        "threadcreate"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strcmp(name, names[i]) == 0)
-            return 1;
-    return 0;
-}
-
 static void *snapshot(const char *name, size_t *len, char *why, size_t why_size)
 {
     int fd = write_profile(name, 0, why, why_size);
@@ -173,7 +163,7 @@ enum MHD_Result http_named_profile(struct MHD_Connection *c, struct http_req *r,
         strcmp(name, "delta_block") == 0)
         return server_delta(c, name);
     int heap = strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0;
-    if (!is_go_profile(name) && !ltprof_profile_lookup(name))
+    if (!rt_is_go_profile(name) && !ltprof_profile_lookup(name))
         return http_send_error(c, MHD_HTTP_NOT_FOUND, "Unknown profile");
     const char *sec = http_param(c, r, "seconds");
     if (sec && *sec) {
@@ -181,7 +171,7 @@ enum MHD_Result http_named_profile(struct MHD_Connection *c, struct http_req *r,
         if (go_atoi(sec, &seconds) != 0 || seconds <= 0)
             return http_send_error(c, MHD_HTTP_BAD_REQUEST,
                                    "invalid value for \"seconds\" - must be a positive integer");
-        if (!is_go_profile(name))
+        if (!rt_is_go_profile(name))
             return http_send_error(c, MHD_HTTP_BAD_REQUEST,
                                    "\"seconds\" parameter is not supported for this profile type");
         if (seconds > (long long)rt_config_get()->http_max_seconds)

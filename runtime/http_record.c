@@ -26,6 +26,9 @@
 
 #define BINARY_TYPE "application/octet-stream"
 #define RECORDER_LIBRARY "libltprof-record.so.0"
+#define SAMPLING_OFF                                                                              \
+    "CPU sampling is off in this process (LTPROF_CPU_HZ=0, or the kernel refused perf events "   \
+    "and timers)"
 
 /* ---- the recorder library ---- */
 
@@ -134,10 +137,8 @@ static enum MHD_Result cpu_profile_inprocess(struct MHD_Connection *c, long long
         char why[200];
         snprintf(why, sizeof(why), "Could not enable CPU profiling: %s",
                  rc == LTPROF_ERR_BUSY ? "cpu profiling already in use"
-                 : rc == LTPROF_ERR_UNSUPPORTED
-                     ? "CPU sampling is off in this process (LTPROF_CPU_HZ=0, or the kernel "
-                       "refused perf events and timers)"
-                     : ltprof_status_string((enum ltprof_status)rc));
+                 : rc == LTPROF_ERR_UNSUPPORTED ? SAMPLING_OFF
+                                                : ltprof_status_string((enum ltprof_status)rc));
         return http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, why);
     }
     enum http_wait_result w = http_wait(c, (uint64_t)seconds * 1000000000ull);
@@ -165,9 +166,7 @@ enum MHD_Result http_cpu_profile(struct MHD_Connection *c, struct http_req *r)
                                "profile duration exceeds server's WriteTimeout");
     if (tr_sampler_engine() == TR_ENGINE_NONE)
         return http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                               "Could not enable CPU profiling: CPU sampling is off in this "
-                               "process (LTPROF_CPU_HZ=0, or the kernel refused perf events and "
-                               "timers)");
+                               "Could not enable CPU profiling: " SAMPLING_OFF);
     const struct recording rec = {"CPU profiling", "cpu profiling already in use", &busy,
                                   "cpu.pb.gz", "profile"};
     char unavailable[700];

@@ -120,6 +120,10 @@ int rt_text_finish(struct rt_text *t, int rc);
  * Go's text (1) or a dump of every thread (2). LTPROF_OK, LTPROF_ERR_NOMEM or LTPROF_ERR_IO. */
 int rt_thread_profile_write(int fd, int debug);
 
+/* Non-zero for one of Go's profile names (heap, allocs, goroutine, threadcreate, block,
+ * mutex), which user-defined profiles cannot take (custom_profiles.c). */
+int rt_is_go_profile(const char *name);
+
 /* Writes the user-defined profile `name` (custom_profiles.c) to fd, as profile.proto (debug
  * 0) or Go's text (debug 1). LTPROF_OK, LTPROF_ERR_NOT_FOUND, LTPROF_ERR_NOMEM or
  * LTPROF_ERR_IO. */

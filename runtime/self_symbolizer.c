@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "internal.h"
 #include "sym.h"
 
@@ -128,20 +129,7 @@ static int same_modules(const struct add_ctx *a, const struct add_ctx *b)
     return 1;
 }
 
-static void fork_prepare(void)
-{
-    pthread_mutex_lock(&cache_lock);
-}
-
-static void fork_release(void)
-{
-    pthread_mutex_unlock(&cache_lock);
-}
-
-__attribute__((constructor)) static void self_symbolizer_init(void)
-{
-    pthread_atfork(fork_prepare, fork_release, fork_release);
-}
+TR_HOLD_ACROSS_FORK(cache_lock)
 
 struct sym_session *rt_self_symbolizer(struct sym_module **exe)
 {

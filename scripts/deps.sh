@@ -13,7 +13,7 @@ packages=(
   libdw-dev libelf-dev libc6-dbg                   # symbolization (elfutils; libc debug info)
   libmicrohttpd-dev                                # in-process HTTP server
   golang-go                                        # go tool pprof, for tests and for users
-  python3 python3-bt2 procps time binutils         # test scripts
+  python3 python3-bt2 procps time binutils curl    # test scripts (curl: the HTTP tests, the demo)
   libjemalloc2                                     # tests: another malloc preloaded with ours
   heaptrack                                        # benchmarks: a peer heap profiler
 )

@@ -33,4 +33,25 @@ static inline int tr_guard_active(void)
     return tr_guard > 0;
 }
 
+/*
+ * Makes fork() hold `mutex` (taken inside the guard before the fork, released after it in
+ * parent and child), so a child never inherits it taken: defines the handlers and registers
+ * them when the library loads. Once per file, at file scope; needs <pthread.h>.
+ */
+#define TR_HOLD_ACROSS_FORK(mutex)                                                                \
+    static void tr_fork_hold(void)                                                                \
+    {                                                                                             \
+        tr_guard_enter();                                                                         \
+        pthread_mutex_lock(&(mutex));                                                             \
+    }                                                                                             \
+    static void tr_fork_release(void)                                                             \
+    {                                                                                             \
+        pthread_mutex_unlock(&(mutex));                                                           \
+        tr_guard_leave();                                                                         \
+    }                                                                                             \
+    __attribute__((constructor)) static void tr_fork_register(void)                               \
+    {                                                                                             \
+        pthread_atfork(tr_fork_hold, tr_fork_release, tr_fork_release);                           \
+    }
+
 #endif

@@ -137,23 +137,7 @@ int tr_labels_push(const char *key, const char *value)
     return LTPROF_OK;
 }
 
-/* fork() takes the lock around itself, so the child never inherits it taken. */
-static void fork_prepare(void)
-{
-    tr_guard_enter();
-    pthread_mutex_lock(&lock);
-}
-
-static void fork_release(void)
-{
-    pthread_mutex_unlock(&lock);
-    tr_guard_leave();
-}
-
-__attribute__((constructor)) static void labels_init(void)
-{
-    pthread_atfork(fork_prepare, fork_release, fork_release);
-}
+TR_HOLD_ACROSS_FORK(lock)
 
 void tr_labels_pop(void)
 {

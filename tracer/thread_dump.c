@@ -38,22 +38,7 @@
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* fork() waits for a dump in progress, so the child never inherits the lock taken. */
-static void fork_prepare(void)
-{
-    tr_guard_enter();
-    pthread_mutex_lock(&dump_lock);
-}
-
-static void fork_release(void)
-{
-    pthread_mutex_unlock(&dump_lock);
-    tr_guard_leave();
-}
-
-__attribute__((constructor)) static void thread_dump_init(void)
-{
-    pthread_atfork(fork_prepare, fork_release, fork_release);
-}
+TR_HOLD_ACROSS_FORK(dump_lock)
 
 /* The thread's state letter in /proc (R, S, D, T...), or 0 when it is gone. */
 static char proc_state(int32_t tid)
@@ -144,6 +129,17 @@ static int blocked_stack(struct tr_thread_slot *s, uint8_t *copy, struct tr_thre
 }
 
 
+/* The tid of the thread in slot s when a dump lists it (another live thread than `self`, not
+ * one of LTTng-UST's; ltprof's are never armed), with its state letter; else 0. */
+static int32_t listed_thread(const struct tr_thread_slot *s, int32_t self, char *state)
+{
+    int32_t tid = atomic_load_explicit(&s->tid, memory_order_acquire);
+    if (tid <= 0 || tid == self || strncmp(s->name, "lttng-ust", 9) == 0)
+        return 0;
+    *state = proc_state(tid);
+    return *state ? tid : 0; /* 0: gone */
+}
+
 int tr_thread_dump(struct tr_thread_dump *out)
 {
     memset(out, 0, sizeof(*out));
@@ -170,18 +166,13 @@ int tr_thread_dump(struct tr_thread_dump *out)
     }
     for (uint32_t i = 0; rc == 0 && i < used; i++) {
         struct tr_thread_slot *s = &tr_samp.slots[i];
-        int32_t tid = atomic_load_explicit(&s->tid, memory_order_acquire);
-        if (tid <= 0 || tid == self)
+        char state;
+        int32_t tid = listed_thread(s, self, &state);
+        if (!tid)
             continue;
-        char state = proc_state(tid);
-        if (!state)
-            continue; /* gone */
-        struct tr_thread_dump_entry *e = &out->threads[out->n];
+        struct tr_thread_dump_entry *e = &out->threads[out->n++];
         e->tid = (uint32_t)tid;
         memcpy(e->name, s->name, sizeof(e->name) - 1);
-        if (strncmp(e->name, "lttng-ust", 9) == 0)
-            continue; /* LTTng-UST's own threads (ltprof's are never armed) */
-        out->n++;
         if (blocked_stack(s, copy, e))
             continue;
         if (state == 'R' && signals) {
@@ -237,12 +228,9 @@ size_t tr_thread_count(void)
     size_t n = tr_own_thread ? 0 : 1;
     int32_t self = tr_tid_self();
     uint32_t used = atomic_load_explicit(&tr_samp.slots_used, memory_order_acquire);
-    for (uint32_t i = 0; i < used; i++) {
-        struct tr_thread_slot *s = &tr_samp.slots[i];
-        int32_t tid = atomic_load_explicit(&s->tid, memory_order_acquire);
-        if (tid > 0 && tid != self && strncmp(s->name, "lttng-ust", 9) != 0 && proc_state(tid))
-            n++;
-    }
+    char state;
+    for (uint32_t i = 0; i < used; i++)
+        n += listed_thread(&tr_samp.slots[i], self, &state) != 0;
     return n;
 }
 
