@@ -12,6 +12,7 @@
 int cli_record(int argc, char **argv);  /* record.c */
 int cli_convert(int argc, char **argv); /* convert.c */
 int cli_top(int argc, char **argv);     /* top.c */
+int cli_view(int argc, char **argv);    /* view.c */
 
 /* Prints a conversion's summary lines to stdout (convert.c). */
 struct cv_summary;

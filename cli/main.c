@@ -18,6 +18,8 @@ static const char usage[] =
     "                     convert a recorded LTTng trace into profiles in DIR\n"
     "  top FILE.pb.gz [-n N] [--cum] [--sample-index TYPE]\n"
     "                     print the top functions of a pprof profile\n"
+    "  view FILE_OR_DIR... [--port P]\n"
+    "                     show traces, profiles and thread dumps in the browser viewer\n"
     "\n"
     "Run `ltprof <command> --help` for a command's options. Documentation: README.md and docs/.\n";
 
@@ -38,6 +40,8 @@ int main(int argc, char **argv)
         return cli_convert(argc - 1, argv + 1);
     if (strcmp(argv[1], "top") == 0)
         return cli_top(argc - 1, argv + 1);
+    if (strcmp(argv[1], "view") == 0)
+        return cli_view(argc - 1, argv + 1);
     fprintf(stderr, "ltprof: unknown command \"%s\"\n\n%s", argv[1], usage);
     return 2;
 }

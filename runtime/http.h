@@ -3,7 +3,7 @@
  * Internal to runtime/'s HTTP layer (libmicrohttpd): Go's net/http/pprof routes. The server and
  * the dispatch are in http_server.c; responses and waiting in http_response.c; the named
  * profiles, deltas, index and cmdline in http_profiles.c; /symbol in http_symbol.c; /profile
- * and /trace in http_record.c. Every handler runs on a thread that is ltprof's own (inside the
+ * and /trace in http_record.c; the viewer at /ui/ in http_ui.c. Every handler runs on a thread that is ltprof's own (inside the
  * tracer's guard), so nothing it does is traced or profiled.
  */
 #ifndef LTPROF_RUNTIME_HTTP_H
@@ -72,5 +72,10 @@ enum MHD_Result http_symbol(struct MHD_Connection *c, struct http_req *r, const 
 /* /profile?seconds=N (default 30) and /trace?seconds=N (default 1, fractions allowed). */
 enum MHD_Result http_cpu_profile(struct MHD_Connection *c, struct http_req *r);
 enum MHD_Result http_trace(struct MHD_Connection *c, struct http_req *r);
+
+/* ---- http_ui.c ---- */
+
+/* /ui/...: the browser viewer's files and its api/sources (`rest` is the path after "ui/"). */
+enum MHD_Result http_ui(struct MHD_Connection *c, const char *method, const char *rest);
 
 #endif

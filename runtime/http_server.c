@@ -216,6 +216,13 @@ static enum MHD_Result route(struct MHD_Connection *c, struct http_req *r, const
         return http_cpu_profile(c, r);
     if (strcmp(rest, "trace") == 0)
         return http_trace(c, r);
+    if (strcmp(rest, "ui") == 0) {
+        char to[200];
+        snprintf(to, sizeof(to), "%s/ui/", prefix);
+        return redirect(c, to);
+    }
+    if (strncmp(rest, "ui/", 3) == 0)
+        return http_ui(c, method, rest + 3);
     return http_named_profile(c, r, rest);
 }
 

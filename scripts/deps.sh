@@ -16,12 +16,15 @@ packages=(
   python3 python3-bt2 procps time binutils curl    # test scripts (curl: the HTTP tests, the demo)
   libjemalloc2                                     # tests: another malloc preloaded with ours
   heaptrack                                        # benchmarks: a peer heap profiler
+  chromium nodejs                                  # viewer tests: headless Chromium, driven from Node.js
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm comes with some builds of nodejs (NodeSource's) and is a package of its own in Debian's.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -10,6 +10,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 ./scripts/deps.sh
+./scripts/viewer_test_deps.sh
 ./scripts/build.sh
 ./scripts/sessiond.sh
 ctest --test-dir build --output-on-failure --timeout 600 "$@"
