@@ -100,17 +100,16 @@ function parseLabels(rest, lineNo) {
 
 // "#\t0x4011a6\tworker+0x26\t/src/app.c:41" -> {fn: 'worker', file: '/src/app.c', line: 41, addr: '0x4011a6'};
 // a frame not symbolized is "#\t0x4011a6" (fn, file and line null).
+// Go pads the columns with several tabs.
 function parseFrame(line, lineNo) {
-  const parts = line.split('\t');
-  const addr = parts[1] ? parts[1].trim() : '';
+  const parts = line.replace(/^#\t+/, '').split(/\t+/);
+  const addr = parts[0].trim();
   if (!/^0x[0-9a-fA-F]+$/.test(addr)) throw fail(lineNo, 'expected a frame "#<tab>0xADDRESS<tab>function+0xOFFSET<tab>file:line", got ' + JSON.stringify(line));
   let fn = null, file = null, lineNum = null;
-  if (parts.length > 2 && parts[2]) {
-    fn = parts[2].replace(/\+0x[0-9a-fA-F]+$/, '');
-  }
-  if (parts.length > 3 && parts[3]) {
-    const m = /^(.*):(\d+)$/.exec(parts[3]);
-    if (m) { file = m[1]; lineNum = Number(m[2]); } else file = parts[3];
+  if (parts[1]) fn = parts[1].replace(/\+0x[0-9a-fA-F]+$/, '');
+  if (parts[2]) {
+    const m = /^(.*):(\d+)$/.exec(parts[2].trim());
+    if (m) { file = m[1]; lineNum = Number(m[2]); } else file = parts[2].trim();
   }
   return { fn, file, line: lineNum, addr };
 }
@@ -299,18 +298,18 @@ export function openDump(container, dumps, options = {}) {
     const H = chart.clientHeight || 120;
     chartW = W;
     chart.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
-    const yMax = niceCeil(max);
+    const yMax = Math.max(2, niceCeil(max));
     const px = x => M.left + (x1 === x0 ? 0.5 : (x - x0) / (x1 - x0)) * (W - M.left - M.right);
     const py = y => H - M.bottom - (y / yMax) * (H - M.top - M.bottom);
     const parts = [];
-    // y axis: 0, half, max.
-    for (const v of [0, yMax / 2, yMax]) {
+    // y axis: 0, half (when a whole number), max.
+    for (const v of Number.isInteger(yMax / 2) ? [0, yMax / 2, yMax] : [0, yMax]) {
       parts.push(svg('line', { class: 'dv-grid', x1: M.left, x2: W - M.right, y1: py(v), y2: py(v) }));
-      parts.push(svg('text', { x: M.left - 6, y: py(v) + 4, 'text-anchor': 'end' }, String(Math.round(v * 10) / 10)));
+      parts.push(svg('text', { x: M.left - 6, y: py(v) + 4, 'text-anchor': 'end' }, String(v)));
     }
     parts.push(svg('line', { class: 'dv-axis', x1: M.left, x2: M.left, y1: M.top, y2: H - M.bottom }));
     parts.push(svg('line', { class: 'dv-axis', x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom }));
-    parts.push(svg('text', { x: 4, y: M.top + 8 }, 'threads'));
+    parts.push(svg('text', { x: M.left + 6, y: M.top + 9 }, 'threads'));
     // x axis: first, middle and last.
     const ticks = x1 === x0 ? [x0] : [x0, (x0 + x1) / 2, x1];
     ticks.forEach((x, k) => {

@@ -427,6 +427,37 @@ export function intervalAt(g, t) {
   return r;
 }
 
+// intervalAt(g, t) searched from a nearby index k (galloping: cheap when t is close to k).
+export function intervalFrom(g, k, t) {
+  const a = g.t, n = g.n;
+  if (k < 0) k = 0;
+  if (k >= n) k = n - 1;
+  let lo, hi; // a[lo] <= t < a[hi] (hi may be n), or lo = -1
+  if (a[k] <= t) {
+    let step = 1;
+    lo = k;
+    while (lo + step < n && a[lo + step] <= t) { lo += step; step *= 2; }
+    hi = Math.min(n, lo + step);
+  } else {
+    let step = 1;
+    hi = k;
+    while (hi - step >= 0 && a[hi - step] > t) { hi -= step; step *= 2; }
+    lo = Math.max(-1, hi - step);
+  }
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] <= t) lo = mid; else hi = mid;
+  }
+  return lo;
+}
+
+// Running time of goroutine g before time t, where interval k holds t.
+export function runningBefore(g, k, t) {
+  if (k < 0) return 0;
+  const end = intervalEnd(g, k);
+  return g.cumRun[k] + (g.state[k] === S.RUNNING ? Math.min(t, end) - g.t[k] : 0);
+}
+
 // End time of interval i of goroutine g.
 export function intervalEnd(g, i) {
   return i + 1 < g.n ? g.t[i + 1] : g.end;
@@ -438,10 +469,7 @@ export function runningBetween(g, a, b) {
 }
 
 function cumRunAt(g, t) {
-  const i = intervalAt(g, t);
-  if (i < 0) return 0;
-  const end = intervalEnd(g, i);
-  return g.cumRun[i] + (g.state[i] === S.RUNNING ? Math.min(t, end) - g.t[i] : 0);
+  return runningBefore(g, intervalAt(g, t), t);
 }
 
 // Time per state of goroutine g in [a, b): a Float64Array indexed by state.

@@ -266,7 +266,6 @@ class SampleReader {
   }
 }
 
-
 // parseProfile(bytes) -> model; bytes is the inflated Profile message.
 //
 // The model:
@@ -284,6 +283,8 @@ class SampleReader {
 // of stack entries: typed arrays keep them compact and out of the garbage
 // collector's way, and the view maps each frame id to a function once.
 // A location without lines (not symbolized) gets one frame named by its address.
+// Samples with the same labels share one frozen labels (and numLabels) object.
+// Values are numbers: exact below 2^53, int64 negatives included.
 export function parseProfile(bytes) {
   if (!(bytes instanceof Uint8Array)) throw new ViewerError('parseProfile needs a Uint8Array');
   const r = new Reader(bytes);

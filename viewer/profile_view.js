@@ -183,31 +183,38 @@ function buildTree(model) {
 }
 
 // Values of one sample type over the samples that pass the filter: per node
-// (self, cum) and per function (flat, cum).
+// self and cum (signed, as shown), width (the sum of absolute values, which
+// sizes frames: a delta profile's negative values must not let a callee grow
+// wider than its caller), and per function flat and cum.
 function aggregate(tree, samples, typeIndex, keep) {
   const n = tree.size, parent = tree.parent, nameOf = tree.nameOf;
-  const self = new Float64Array(n);
+  const self = new Float64Array(n), width = new Float64Array(n);
   let total = 0, count = 0;
   for (let s = 0; s < samples.length; s++) {
     if (keep && !keep(samples[s])) continue;
     const v = samples[s].values[typeIndex];
-    self[tree.leaf[s]] += v;
+    const leaf = tree.leaf[s];
+    self[leaf] += v;
+    width[leaf] += Math.abs(v);
     total += v;
     count++;
   }
   const cum = Float64Array.from(self);
-  for (let i = n - 1; i > 0; i--) cum[parent[i]] += cum[i];
+  for (let i = n - 1; i > 0; i--) {
+    cum[parent[i]] += cum[i];
+    width[parent[i]] += width[i];
+  }
   const flatBy = new Float64Array(tree.names.length), cumBy = new Float64Array(tree.names.length);
   let maxDepth = 0;
   for (let i = 1; i < n; i++) {
     const id = nameOf[i];
     flatBy[id] += self[i];
     if (!tree.recursive[i]) cumBy[id] += cum[i];
-    if (cum[i] > 0 && tree.depth[i] > maxDepth) maxDepth = tree.depth[i];
+    if (width[i] > 0 && tree.depth[i] > maxDepth) maxDepth = tree.depth[i];
   }
   const present = []; // name ids with a non-zero value: the top table's rows
   for (let id = 0; id < flatBy.length; id++) if (flatBy[id] !== 0 || cumBy[id] !== 0) present.push(id);
-  return { self, cum, flatBy, cumBy, total, count, maxDepth, present };
+  return { self, cum, width, flatBy, cumBy, total, count, maxDepth, present };
 }
 
 // ---------------------------------------------------------------------------
@@ -296,8 +303,9 @@ export function openProfile(container, model, options = {}) {
     selectedName: -1, // ... or function (top table)
     sort: { key: 'flat', desc: true },
   };
-  let agg = null, matcher = makeMatcher(''), matchOf = null, matchCount = 0;
+  let agg = null, matcher = makeMatcher(''), matchOf = null, matchCount = 0, matchValue = 0;
   let lastFrames = 0, topRows = [], paintMs = 0;
+  let fromBottom = 0; // flame mode: how far the view is scrolled up from the root
   let hits = [];      // per depth: [x, w, node, x, w, node, ...] from the last paint
   let paintQueued = 0, destroyed = false;
   const colours = new Array(tree.names.length);
@@ -315,8 +323,9 @@ export function openProfile(container, model, options = {}) {
   const unit = () => (sampleTypes[state.typeIndex] || {}).unit || 'count';
 
   // --- DOM -----------------------------------------------------------------
-  const typeSelect = el('select', { 'data-test': 'sample-type', title: 'Sample type', onchange: () => setSampleType(Number(typeSelect.value)) },
-    sampleTypes.map((st, i) => el('option', { value: String(i) }, st.type)));
+  // Options read "inuse_space", their values "inuse_space/bytes".
+  const typeSelect = el('select', { 'data-test': 'sample-type', title: 'Sample type', onchange: () => setSampleType(typeSelect.selectedIndex) },
+    sampleTypes.map((st, i) => el('option', { value: typeName(i) }, st.type)));
   const modeButtons = {
     flame: el('button', { type: 'button', 'data-test': 'mode-flame', title: 'Flame graph: root at the bottom', onclick: () => setMode('flame') }, 'Flame graph'),
     icicle: el('button', { type: 'button', 'data-test': 'mode-icicle', title: 'Icicle: root at the top', onclick: () => setMode('icicle') }, 'Icicle'),
@@ -351,7 +360,7 @@ export function openProfile(container, model, options = {}) {
   const sortHeads = {
     flat: el('th', { class: 'pv-sortable pv-num', 'data-test': 'sort-flat', onclick: () => sortBy('flat') }, 'Flat'),
     cum: el('th', { class: 'pv-sortable pv-num', 'data-test': 'sort-cum', onclick: () => sortBy('cum') }, 'Cum'),
-    name: el('th', { class: 'pv-sortable pv-fn', 'data-test': 'sort-name', onclick: () => sortBy('name') }, 'Function'),
+    name: el('th', { class: 'pv-sortable pv-fn-head', 'data-test': 'sort-name', onclick: () => sortBy('name') }, 'Function'),
   };
   const tableNote = el('div', { class: 'pv-table-note' });
   const table = el('table', { class: 'pv-table', 'data-test': 'top-table' },
@@ -378,15 +387,27 @@ export function openProfile(container, model, options = {}) {
       keep = s => { const vs = s.labels && s.labels[k]; return !!vs && vs.includes(v); };
     }
     agg = aggregate(tree, samples, state.typeIndex, keep);
-    if (state.zoom && !(agg.cum[state.zoom] > 0)) state.zoom = 0;
-    if (state.selected > 0 && !(agg.cum[state.selected] > 0)) state.selected = -1;
+    if (state.zoom && !(agg.width[state.zoom] > 0)) state.zoom = 0;
+    if (state.selected > 0 && !(agg.width[state.selected] > 0)) state.selected = -1;
     recountMatches();
   }
 
+  // How many functions match, and the value of the samples that have one of
+  // them on their stack (a node counts unless an ancestor already did).
   function recountMatches() {
     matchCount = 0;
+    matchValue = 0;
     if (!matchOf) return;
     for (const id of agg.present) if (matchOf[id]) matchCount++;
+    const n = tree.size, parent = tree.parent, nameOf = tree.nameOf;
+    const covered = new Uint8Array(n);
+    for (let i = 1; i < n; i++) {
+      if (covered[parent[i]]) covered[i] = 1;
+      else if (matchOf[nameOf[i]]) {
+        covered[i] = 1;
+        matchValue += agg.cum[i];
+      }
+    }
   }
 
   function setSampleType(t) {
@@ -416,10 +437,13 @@ export function openProfile(container, model, options = {}) {
 
   function setMode(m) {
     if (!MODES.includes(m)) return;
-    const was = state.mode;
+    if (m !== state.mode) {
+      // Start at the root: the bottom of a flame graph, the top of an icicle.
+      fromBottom = 0;
+      graph.scrollTop = 0;
+    }
     state.mode = m;
     render();
-    if (m !== was && m !== 'top') scrollToRoot();
   }
 
   function resetZoom() {
@@ -439,7 +463,7 @@ export function openProfile(container, model, options = {}) {
     syncControls();
     renderHeader();
     renderDetails();
-    const noValue = !empty && !(agg.total > 0) && state.mode !== 'top';
+    const noValue = !empty && !(agg.width[0] > 0) && state.mode !== 'top';
     message.hidden = !(empty || noValue);
     if (empty) {
       message.setAttribute('data-test', 'empty-message');
@@ -457,14 +481,16 @@ export function openProfile(container, model, options = {}) {
   }
 
   function syncControls() {
-    typeSelect.value = String(state.typeIndex);
+    typeSelect.selectedIndex = state.typeIndex;
     for (const m of MODES) modeButtons[m].setAttribute('aria-pressed', String(state.mode === m));
     if (searchBox.value !== state.search) searchBox.value = state.search;
     searchBox.classList.toggle('pv-not-regex', !!state.search && !matcher.regex);
     searchBox.title = state.search && !matcher.regex ? 'Not a valid regular expression: matching it as plain text' : '';
-    matchLabel.textContent = state.search ? matchCount + (matchCount === 1 ? ' match' : ' matches') : '';
+    matchLabel.textContent = !state.search ? ''
+      : matchCount + (matchCount === 1 ? ' match' : ' matches') +
+        (matchCount ? ', ' + formatValue(matchValue, unit()) + ' (' + pct(matchValue, agg.total) + ')' : '');
     labelSelect.value = state.labelFilter || '';
-    resetButton.disabled = state.zoom === 0;
+    resetButton.disabled = state.zoom === 0 || state.mode === 'top';
   }
 
   function renderHeader() {
@@ -513,12 +539,6 @@ export function openProfile(container, model, options = {}) {
     return colours[id] || (colours[id] = warmColour(tree.names[id]));
   }
 
-  function scrollToRoot() {
-    if (graph.hidden) return;
-    graph.scrollTop = state.mode === 'flame' ? graph.scrollHeight : 0;
-    paint();
-  }
-
   // Draws the rows in view. The canvas is as big as the visible part of the
   // scrolling area (it is position: sticky); the spacer makes the area as tall as
   // the whole graph.
@@ -538,6 +558,12 @@ export function openProfile(container, model, options = {}) {
     const rows = agg.maxDepth + 1;
     const fullH = rows * ROW_H;
     spacer.style.height = Math.max(0, fullH - H) + 'px';
+    // A flame graph keeps its distance from the bottom, where its root is, when
+    // its height changes (another sample type or filter, a resize).
+    if (state.mode === 'flame') {
+      const want = Math.max(0, Math.max(fullH, H) - H - fromBottom);
+      if (graph.scrollTop !== want) graph.scrollTop = want;
+    }
     const dpr = window.devicePixelRatio || 1;
     if (canvas.width !== Math.round(W * dpr) || canvas.height !== Math.round(H * dpr)) {
       canvas.width = Math.round(W * dpr);
@@ -549,7 +575,7 @@ export function openProfile(container, model, options = {}) {
     ctx.clearRect(0, 0, W, H);
     hits = [];
     lastFrames = 0;
-    if (W <= 0 || H <= 0 || !(agg.total > 0)) return;
+    if (W <= 0 || H <= 0 || !(agg.width[0] > 0)) return;
 
     const flame = state.mode === 'flame';
     const contentH = Math.max(fullH, H);
@@ -569,7 +595,7 @@ export function openProfile(container, model, options = {}) {
     ctx.font = FONT;
     ctx.textBaseline = 'middle';
     const searching = !!matchOf;
-    const cum = agg.cum, depth = tree.depth, nameOf = tree.nameOf;
+    const width = agg.width, depth = tree.depth, nameOf = tree.nameOf;
     const draw = (node, x, w) => {
       const d = depth[node];
       if (d < dLo || d > dHi) return;
@@ -599,18 +625,18 @@ export function openProfile(container, model, options = {}) {
     const zoom = state.zoom;
     for (let a = tree.parent[zoom]; a >= 0; a = tree.parent[a]) draw(a, 0, W);
     // The zoomed frame's subtree, depth first.
-    const scale = W / cum[zoom];
+    const scale = W / width[zoom];
     const stackNode = [zoom], stackX = [0];
     const childStart = tree.childStart, childList = tree.childList;
     while (stackNode.length) {
       const node = stackNode.pop(), x = stackX.pop();
-      const w = cum[node] * scale;
+      const w = width[node] * scale;
       draw(node, x, w);
       if (depth[node] >= dHi) continue;
       let cx = x;
       for (let c = childStart[node]; c < childStart[node + 1]; c++) {
         const child = childList[c];
-        const v = cum[child];
+        const v = width[child];
         if (!(v > 0)) continue;
         const cw = v * scale;
         if (cw >= MIN_W) {
@@ -686,7 +712,10 @@ export function openProfile(container, model, options = {}) {
   canvas.addEventListener('mousemove', onMove);
   canvas.addEventListener('mouseleave', () => { tooltip.hidden = true; });
   canvas.addEventListener('click', onClick);
-  graph.addEventListener('scroll', schedulePaint, { passive: true });
+  graph.addEventListener('scroll', () => {
+    if (state.mode === 'flame' && !graph.hidden) fromBottom = Math.max(0, graph.scrollHeight - graph.clientHeight - graph.scrollTop);
+    schedulePaint();
+  }, { passive: true });
   const resizer = new ResizeObserver(schedulePaint);
   resizer.observe(graph);
 
@@ -742,7 +771,6 @@ export function openProfile(container, model, options = {}) {
   // --- start ---------------------------------------------------------------
   recompute();
   if (state.search) setSearch(state.search); else render();
-  if (state.mode === 'flame') scrollToRoot();
   const openMs = performance.now() - t0;
 
   return {
@@ -756,6 +784,7 @@ export function openProfile(container, model, options = {}) {
         total: agg.total,
         search: state.search,
         matches: matchCount,
+        matchValue,
         labelFilter: state.labelFilter,
         frames: lastFrames,
         zoomed: state.zoom > 0 ? tree.names[tree.nameOf[state.zoom]] : null,

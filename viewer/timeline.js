@@ -8,13 +8,17 @@
 // are thinner, each pixel column is drawn once, with the share of running time in it from a
 // per-thread prefix sum, so a frame costs O(visible rows × width × log n) however long the trace.
 
-import { S, STATE_NAMES, EVENT_NAMES, intervalAt, intervalEnd, runningBetween, stateTimes,
-  stackFrames } from './gotrace.js';
+import { S, STATE_NAMES, EVENT_NAMES, intervalAt, intervalFrom, intervalEnd, runningBefore,
+  stateTimes, stackFrames } from './gotrace.js';
 import { el, formatNs, formatBytes } from './util.js';
+import { Raster, pixel } from './raster.js';
 
 export const STATE_COLOURS = ['', '#43a047', '#fdd835', '#fb8c00', '#e53935', '#ad1457',
   '#8e24aa', '#1e88e5', '#90a4ae', '#00897b', '#bdbdbd', '#6d4c41'];
 
+const STATE_PIXELS = STATE_COLOURS.map(c => (c ? pixel(c) : 0));
+const WHITE = pixel('#ffffff'), STRIPE = pixel('#fafafa'), SELECTED_ROW = pixel('#e3f2fd');
+const SAMPLE = pixel('#111111');
 const GUTTER = 230, RULER = 22, HEAP_H = 46, TASK_LANE = 14, STATE_H = 14, REGION_H = 6, ROW_GAP = 4;
 const MAX_FLOWS = 3000;
 
@@ -378,19 +382,25 @@ class Timeline {
     ctx.font = '11px system-ui, sans-serif';
     ctx.textBaseline = 'middle';
 
+    // The rows' backgrounds, states and samples as pixels, then what has text or shapes.
     this.drawnRows = 0;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(0, this.topH, this.width, this.height - this.topH);
-    ctx.clip();
+    const visible = [];
     const first = Math.max(0, this.rowAtY(this.topH) < 0 ? 0 : this.rowAtY(this.topH));
     for (let i = first; i < this.rows.length; i++) {
       const y = this.rowTop(i);
       if (y > this.height) break;
       if (y + STATE_H < this.topH) continue;
-      this.drawRow(ctx, i, y);
-      this.drawnRows++;
+      visible.push([i, y]);
     }
+    this.raster ??= new Raster();
+    this.raster.begin(ctx, this.canvas.width, this.canvas.height, dpr, WHITE, this.topH);
+    for (const [i, y] of visible) this.rasterRow(i, y);
+    this.raster.end(ctx);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(0, this.topH, this.width, this.height - this.topH);
+    ctx.clip();
+    for (const [i, y] of visible) { this.decorateRow(ctx, i, y); this.drawnRows++; }
     this.drawFlows(ctx);
     ctx.restore();
     this.drawTop(ctx);
@@ -402,23 +412,18 @@ class Timeline {
     if (this.frameTimes.length > 200) this.frameTimes.shift();
   }
 
-  drawRow(ctx, row, y) {
-    const g = this.rows[row];
+  // A row's background, its states and its CPU samples, into the raster.
+  rasterRow(row, y) {
+    const g = this.rows[row], ras = this.raster;
     const x0 = GUTTER, x1 = GUTTER + this.plotW;
     const a = this.viewStart, b = this.viewEnd, span = b - a;
-    // label
-    ctx.fillStyle = this.selected && this.selected.g === g ? '#e3f2fd' : (row % 2 ? '#fafafa' : '#fff');
-    ctx.fillRect(0, y - ROW_GAP / 2, this.width, this.rowY[row + 1] - this.rowY[row]);
-    ctx.fillStyle = '#222';
-    const label = `${g.name}${g.tid >= 0 ? ' ' + g.tid : ''}`;
-    ctx.fillText(label.length > 34 ? label.slice(0, 33) + '…' : label, 6, y + STATE_H / 2);
-    ctx.fillStyle = '#999';
-    ctx.textAlign = 'right';
-    ctx.fillText('G' + g.id, GUTTER - 6, y + STATE_H / 2);
-    ctx.textAlign = 'left';
+    ras.rect(0, y - ROW_GAP / 2, this.width, this.rowY[row + 1] - this.rowY[row],
+      this.selected && this.selected.g === g ? SELECTED_ROW : row % 2 ? STRIPE : WHITE);
 
     // states
+    const nsPx = span / this.plotW;
     let i = Math.max(0, intervalAt(g, a));
+    let nextCol = -Infinity; // pixel columns before this one are drawn
     while (i < g.n) {
       const s = g.t[i];
       if (s >= b) break;
@@ -427,40 +432,53 @@ class Timeline {
       if (px1 < x0) { i++; continue; }
       if (px1 - px0 >= 1) {
         if (g.state[i] !== S.DEAD) {
-          ctx.fillStyle = STATE_COLOURS[g.state[i]];
-          const l = Math.max(px0, x0), r = Math.min(px1, x1);
-          ctx.fillRect(l, y, Math.max(1, r - l - (px1 - px0 > 3 ? 0.5 : 0)), STATE_H);
+          const l = Math.max(px0, x0, nextCol), r = Math.min(px1, x1);
+          if (r > l) ras.rect(l, y, Math.max(1, r - l - (px1 - px0 > 3 ? 1 : 0)), STATE_H, STATE_PIXELS[g.state[i]]);
         }
         i++;
         continue;
       }
-      // Thinner than a pixel: draw this pixel column once.
-      const col = Math.floor(Math.max(px0, x0));
-      const ca = a + (col - GUTTER) / this.plotW * span, cb = ca + span / this.plotW;
-      let j = intervalAt(g, cb);
-      if (j <= i) j = i + 1;
-      const mid = intervalAt(g, (ca + cb) / 2);
-      const run = runningBetween(g, Math.max(ca, g.t[0]), Math.min(cb, g.end)) / (cb - ca);
-      const bg = mid >= 0 ? g.state[mid] : S.DEAD;
-      if (bg !== S.DEAD && bg !== S.RUNNING) { ctx.fillStyle = STATE_COLOURS[bg]; ctx.fillRect(col, y, 1, STATE_H); }
+      // Thinner than a pixel: draw this pixel column once, with its share of running time.
+      const col = Math.max(Math.floor(Math.max(px0, x0)), nextCol);
+      if (col >= x1) break;
+      const ca = a + (col - GUTTER) * nsPx, cb = ca + nsPx;
+      const ia = intervalFrom(g, i, ca), j = intervalFrom(g, i, cb);
+      const run = (runningBefore(g, j, cb) - runningBefore(g, ia, ca)) / nsPx;
+      // the background: the state the column ends in, or the one it began in when running
+      const bg = g.state[j] !== S.RUNNING ? g.state[j] : ia >= 0 ? g.state[ia] : S.DEAD;
+      if (bg !== S.DEAD && bg !== S.RUNNING) ras.rect(col, y, 1, STATE_H, STATE_PIXELS[bg]);
       if (run > 0) {
         const h = Math.max(1, Math.min(STATE_H, Math.round(run * STATE_H)));
-        ctx.fillStyle = STATE_COLOURS[S.RUNNING];
-        ctx.fillRect(col, y + STATE_H - h, 1, h);
+        ras.rect(col, y + STATE_H - h, 1, h, STATE_PIXELS[S.RUNNING]);
       }
-      i = j;
+      nextCol = col + 1;
+      i = Math.max(i, j);
     }
 
     // CPU samples: a tick at the top of the bar, one per pixel at most
     if (g.samples.length) {
-      ctx.fillStyle = '#111';
       let k = lowerBound(g.samples, a);
       while (k < g.samples.length && g.samples[k] < b) {
         const px = Math.floor(this.x(g.samples[k]));
-        ctx.fillRect(px, y, 1, 4);
+        ras.rect(px, y, 1, 4, SAMPLE);
         k = lowerBound(g.samples, this.tAt(px + 1), k + 1);
       }
     }
+  }
+
+  // A row's label, regions, logs and selection outline, on the canvas.
+  decorateRow(ctx, row, y) {
+    const g = this.rows[row];
+    const x0 = GUTTER, x1 = GUTTER + this.plotW;
+    const a = this.viewStart, b = this.viewEnd;
+    ctx.fillStyle = '#222';
+    const label = `${g.name}${g.tid >= 0 ? ' ' + g.tid : ''}`;
+    ctx.fillText(label.length > 34 ? label.slice(0, 33) + '…' : label, 6, y + STATE_H / 2);
+    ctx.fillStyle = '#999';
+    ctx.textAlign = 'right';
+    ctx.fillText('G' + g.id, GUTTER - 6, y + STATE_H / 2);
+    ctx.textAlign = 'left';
+
     // regions, one lane per nesting level
     for (const r of g.regions) {
       const re = r.end ?? g.end;
