@@ -29,6 +29,7 @@ struct go_thread {
     bool proc_started; /* ProcStart written for this lifetime */
     bool running;      /* a GoStart is open */
     uint64_t label;    /* string id of its name, for GoStartLabel */
+    bool process_told; /* its ltprof.process log is written (see go_run) */
 };
 
 /* A stack id of the writer for (cv_stack id, leaf frame added). */
@@ -318,6 +319,9 @@ static int go_thread_renamed(void *ctx, const struct tl_thread *t)
     return gotrace_writer_error(o->w);
 }
 
+static int go_log(void *ctx, const struct tl_thread *t, uint64_t ts, uint64_t task,
+                  const char *category, const char *message, uint32_t stack);
+
 static int go_run(void *ctx, const struct tl_thread *t, uint64_t ts, int cpu)
 {
     struct go_out *o = ctx;
@@ -328,9 +332,18 @@ static int go_run(void *ctx, const struct tl_thread *t, uint64_t ts, int cpu)
         return rc;
     g->running = true;
     g->seq++;
-    if (g->label)
-        return EV3(GT_GO_START_LABEL, g->p, tick(o, ts), g->g, g->seq, g->label);
-    return EV2(GT_GO_START, g->p, tick(o, ts), g->g, g->seq);
+    rc = g->label ? EV3(GT_GO_START_LABEL, g->p, tick(o, ts), g->g, g->seq, g->label)
+                  : EV2(GT_GO_START, g->p, tick(o, ts), g->g, g->seq);
+    /* Go's format has no processes. Threads created in the trace belong to their creator's,
+     * a main thread's tid is its pid; the others, there before the trace, say it once (the
+     * viewer groups its rows by process). */
+    if (rc == 0 && !g->process_told && t->preexisting && (int64_t)t->tid != t->pid) {
+        char pid[24];
+        snprintf(pid, sizeof(pid), "%lld", (long long)t->pid);
+        g->process_told = true;
+        rc = go_log(ctx, t, ts, 0, "ltprof.process", pid, 0);
+    }
+    return rc;
 }
 
 static int go_stop(void *ctx, const struct tl_thread *t, uint64_t ts, enum tl_stop why,

@@ -199,13 +199,14 @@ export function parseDumps(text) {
 }
 
 // The model parseProfile returns, for one dump: sample type threads/count, one
-// sample per record with the labels (state, thread) as string labels.
+// sample per record (its stack as frame ids, leaf first) with the labels
+// (state, thread) as string labels.
 export function dumpToModel(dump) {
-  const functions = [], functionIds = new Map(), frames = new Map();
+  const functions = [], functionIds = new Map(), frames = [], frameIds = new Map();
   const frameOf = f => {
     const key = f.addr + '\t' + f.fn + '\t' + f.file + '\t' + f.line;
-    let frame = frames.get(key);
-    if (!frame) {
+    let id = frameIds.get(key);
+    if (id === undefined) {
       const name = f.fn || f.addr;
       let fid = functionIds.get(name);
       if (fid === undefined) {
@@ -213,15 +214,16 @@ export function dumpToModel(dump) {
         functionIds.set(name, fid);
         functions.push({ id: fid, name, systemName: '', filename: f.file || '', startLine: 0 });
       }
-      frame = { name, systemName: '', file: f.file || '', line: f.line || 0, address: parseInt(f.addr, 16), functionId: fid, locationId: 0 };
-      frames.set(key, frame);
+      id = frames.length;
+      frames.push({ name, systemName: '', file: f.file || '', line: f.line || 0, address: parseInt(f.addr, 16), functionId: fid, locationId: 0 });
+      frameIds.set(key, id);
     }
-    return frame;
+    return id;
   };
   const samples = dump.records.map(r => {
     const labels = {};
     for (const [k, v] of Object.entries(r.labels)) labels[k] = [v];
-    return { stack: r.frames.map(frameOf), values: [r.count], labels, numLabels: {} };
+    return { stack: Int32Array.from(r.frames, frameOf), values: [r.count], labels, numLabels: {} };
   });
   return {
     sampleTypes: [{ type: 'threads', unit: 'count' }],
@@ -235,6 +237,7 @@ export function dumpToModel(dump) {
     mappings: [],
     functions,
     locations: [],
+    frames,
     samples,
   };
 }

@@ -363,8 +363,34 @@ function finish(r) {
     g: index.get(k.g) ?? -1, stack: k.stack }));
   const logs = r.logs.map(l => ({ t: ns(l.t), g: index.get(l.g) ?? -1, task: l.task,
     category: str(l.key), message: l.msg, stack: l.stack }));
+  assignProcesses(goroutines, logs);
   return { version: '1.' + r.minor, events: r.events, bytes: r.bytes, duration: end,
     gomaxprocs: r.gomaxprocs, goroutines, flows, heap, tasks, logs, stacks, strings: r.strings };
+}
+
+// The process of each goroutine (g.pid; -1 unknown). Go's format has none; ltprof's traces
+// tell it: a thread there before the trace (not a main thread) logs "ltprof.process" PID, a
+// process's first thread logs the "ltprof" note "process PID: ...", a thread made in the
+// trace belongs to its creator's process, and a main thread's tid is the pid.
+function assignProcesses(goroutines, logs) {
+  const told = new Map();
+  for (const l of logs) {
+    if (l.g < 0) continue;
+    let m = null;
+    if (l.category === 'ltprof.process') m = /^(\d+)$/.exec(l.message);
+    else if (l.category === 'ltprof') m = /^process (\d+):/.exec(l.message);
+    if (m && !told.has(l.g)) told.set(l.g, Number(m[1]));
+  }
+  const pidOf = (i, depth = 0) => {
+    const g = goroutines[i];
+    if (g.pid !== undefined) return g.pid;
+    let pid = told.get(i);
+    if (pid === undefined && g.creator >= 0 && depth < 10000) pid = pidOf(g.creator, depth + 1);
+    if (pid === undefined || pid < 0) pid = g.tid >= 0 ? g.tid : -1;
+    g.pid = pid;
+    return pid;
+  };
+  goroutines.forEach((_, i) => pidOf(i));
 }
 
 function buildG(b, ns, index, stacks, str) {

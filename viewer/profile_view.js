@@ -352,7 +352,7 @@ export function openProfile(container, model, options = {}) {
     resetButton);
   const details = el('div', { class: 'pv-details', 'data-test': 'details' });
 
-  const canvas = el('canvas', { class: 'pv-canvas', 'data-test': 'flame-canvas' });
+  const canvas = el('canvas', { class: 'pv-canvas', 'data-test': 'flame-canvas', role: 'img', 'aria-label': 'Flame graph of ' + name });
   const spacer = el('div', { class: 'pv-spacer' });
   const graph = el('div', { class: 'pv-graph' }, canvas, spacer);
   const tooltip = el('div', { class: 'pv-tooltip', 'data-test': 'tooltip', hidden: true });

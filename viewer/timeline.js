@@ -19,6 +19,7 @@ export const STATE_COLOURS = ['', '#43a047', '#fdd835', '#fb8c00', '#e53935', '#
 const STATE_PIXELS = STATE_COLOURS.map(c => (c ? pixel(c) : 0));
 const WHITE = pixel('#ffffff'), STRIPE = pixel('#fafafa'), SELECTED_ROW = pixel('#e3f2fd');
 const SAMPLE = pixel('#111111');
+const GROUP_H = 18;
 const GUTTER = 230, RULER = 22, HEAP_H = 46, TASK_LANE = 14, STATE_H = 14, REGION_H = 6, ROW_GAP = 4;
 const MAX_FLOWS = 3000;
 
@@ -52,11 +53,22 @@ class Timeline {
     this.name = options.name || 'trace';
     this.container = container;
     const gs = model.goroutines;
-    this.rows = gs.filter(g => g.n > 0);
-    // Row geometry: a state bar, then one lane per region nesting level.
+    // Rows grouped by process (in the order processes appear), threads in creation order.
+    const live = gs.filter(g => g.n > 0);
+    const order = [...new Set(live.map(g => g.pid))];
+    this.rows = order.flatMap(pid => live.filter(g => g.pid === pid));
+    this.processes = order.length;
+    // Row geometry: a state bar, then one lane per region nesting level; a header line
+    // before each process when there are several.
     let y = 0;
     this.rowY = new Float64Array(this.rows.length + 1);
+    this.groups = [];
     this.rows.forEach((g, i) => {
+      if (this.processes > 1 && (i === 0 || this.rows[i - 1].pid !== g.pid)) {
+        const n = this.rows.filter(r => r.pid === g.pid).length;
+        this.groups.push({ y, label: `${g.pid >= 0 ? 'process ' + g.pid : 'process unknown'} · ${n} thread${n === 1 ? '' : 's'}` });
+        y += GROUP_H;
+      }
       this.rowY[i] = y;
       y += STATE_H + g.depth * REGION_H + ROW_GAP;
     });
@@ -110,7 +122,9 @@ class Timeline {
         el('span', { class: 'legend-item' }, el('i', { style: `background:${STATE_COLOURS[i]}` }), n)),
       el('span', { class: 'legend-item' }, el('i', { class: 'mark-sample' }), 'CPU sample'));
     this.info = el('div', { class: 'trace-info', 'data-test': 'trace-info' },
-      `${this.name}: ${this.rows.length} threads, ${m.events.toLocaleString('en-US')} events, ` +
+      `${this.name}: ${this.rows.length} threads` +
+      (this.processes > 1 ? ` in ${this.processes} processes` : this.rows.length && this.rows[0].pid >= 0 ? ` of process ${this.rows[0].pid}` : '') +
+      `, ${m.events.toLocaleString('en-US')} events, ` +
       `${formatNs(m.duration)} (Go ${m.version} trace format)`);
     this.help = el('div', { class: 'help' },
       'wheel: scroll rows · ctrl+wheel, W/S: zoom · shift+wheel, A/D, drag: pan · ' +
@@ -401,6 +415,16 @@ class Timeline {
     ctx.rect(0, this.topH, this.width, this.height - this.topH);
     ctx.clip();
     for (const [i, y] of visible) { this.decorateRow(ctx, i, y); this.drawnRows++; }
+    for (const grp of this.groups) {
+      const y = this.topH + grp.y - this.scrollY;
+      if (y + GROUP_H < this.topH || y > this.height) continue;
+      ctx.fillStyle = '#eceff1';
+      ctx.fillRect(0, y, this.width, GROUP_H - 2);
+      ctx.fillStyle = '#263238';
+      ctx.font = 'bold 11px system-ui, sans-serif';
+      ctx.fillText(grp.label, 6, y + GROUP_H / 2 - 1);
+      ctx.font = '11px system-ui, sans-serif';
+    }
     this.drawFlows(ctx);
     ctx.restore();
     this.drawTop(ctx);
@@ -639,7 +663,7 @@ class Timeline {
     } else if (sel) selected = { kind: sel.kind };
     const sorted = [...this.frameTimes].sort((x, y) => x - y);
     return { kind: 'trace', name: this.name, rows: this.rows.length, drawnRows: this.drawnRows,
-      rowNames: this.rows.map(g => g.name), events: this.model.events, duration: this.model.duration,
+      rowNames: this.rows.map(g => g.name), processes: this.groups.map(p => p.label), events: this.model.events, duration: this.model.duration,
       viewStart: this.viewStart, viewEnd: this.viewEnd, scrollY: this.scrollY, frames: this.frames,
       lastFrameMs: this.lastFrameMs, medianFrameMs: sorted.length ? sorted[sorted.length >> 1] : 0,
       maxFrameMs: sorted.length ? sorted[sorted.length - 1] : 0, drawnFlows: this.drawnFlows,

@@ -9,6 +9,8 @@
 #     and a profile without samples each give a message; screenshots not blank; no console
 #     errors; `ltprof view`'s own errors and statuses (bad option, missing path, 404s, no
 #     path out of the folder);
+#   - a trace of two processes (one LTTng session around two runs of trace_mix): the rows in
+#     one group per process, each with its 18 threads;
 #   - /debug/pprof/ui/ of examples' ltprof-demo-http: live profiles, a thread dump, a 2 s trace
 #     and a 2 s CPU profile recorded from the page's buttons.
 # The screenshots are kept in $LTPROF_BUILD_DIR/viewer-screenshots (docs/viewer.md shows them).
@@ -124,6 +126,33 @@ kill "$view_pid"
 wait "$view_pid" 2>/dev/null || true
 IT_PIDS=("${IT_PIDS[@]:0:${#IT_PIDS[@]}-1}") # stopped on purpose
 grep -q 'ltprof view: stopped' "$IT_TMP/view.out" || soft_fail "ltprof view did not stop cleanly on SIGTERM"
+
+# ---- several processes in one trace ----
+step "one LTTng session around two programs: rows grouped by process"
+new_session mp "$IT_TMP/mp/ctf"
+lttng enable-event -u -s "$SESSION" 'ltprof:*' >/dev/null
+lttng enable-event -u -s "$SESSION" 'lttng_ust_statedump:*' >/dev/null
+lttng add-context -u -s "$SESSION" -t vpid -t vtid >/dev/null
+lttng start "$SESSION" >/dev/null
+LD_PRELOAD=$LTPROF_LIB "$prog" >/dev/null &
+pid1=$!
+LD_PRELOAD=$LTPROF_LIB "$prog" >/dev/null &
+pid2=$!
+wait "$pid1" "$pid2" || fail "trace_mix failed under LD_PRELOAD"
+lttng stop "$SESSION" >/dev/null
+run_limited 120 "$LTPROF_BIN" convert "$IT_TMP/mp/ctf" -o "$IT_TMP/mp" >/dev/null ||
+    fail "ltprof convert of the two-process trace"
+"$LTPROF_BIN" view "$IT_TMP/mp/trace.out" --port 0 >"$IT_TMP/view2.out" 2>&1 &
+view_pid=$!
+IT_PIDS+=($view_pid)
+for _ in $(seq 50); do grep -q 'http://' "$IT_TMP/view2.out" && break; sleep 0.1; done
+url=$(grep -o 'http://[^ ]*' "$IT_TMP/view2.out" | head -1)
+(cd "$nodedir" && run_limited 120 node viewer_processes.mjs "$url" \
+    "process $pid1 · $goroutines threads" "process $pid2 · $goroutines threads") ||
+    soft_fail "browser checks of the two-process trace"
+kill "$view_pid"
+wait "$view_pid" 2>/dev/null || true
+IT_PIDS=("${IT_PIDS[@]:0:${#IT_PIDS[@]}-1}")
 
 # ---- the same viewer, served by the program ----
 step "/debug/pprof/ui/ of ltprof-demo-http"
