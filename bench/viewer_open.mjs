@@ -28,8 +28,15 @@ const frames = await page.evaluate(() => [...window.ltprof.current().view.frameT
 frames.sort((a, b) => a - b);
 const q = p => frames[Math.min(frames.length - 1, Math.floor(p * frames.length))];
 const st = await page.evaluate(() => window.ltprof.state());
-const heap = await page.evaluate(() => (performance.memory ? performance.memory.usedJSHeapSize : 0));
+// The model's typed arrays (outside the JS heap, which Chromium reports rounded anyway).
+const arrays = await page.evaluate(() => {
+  let n = 0;
+  for (const g of window.ltprof.current().model.goroutines)
+    for (const k of ['t', 'state', 'stack', 'from', 'ev', 'cumRun', 'samples', 'sampleStacks'])
+      n += g[k].byteLength;
+  return n;
+});
 console.log(JSON.stringify({ events: st.events, rows: st.rows, wallMs: wall, openMs: tab.openMs,
   frames: frames.length, frameMedianMs: q(0.5), frameP95Ms: q(0.95), frameMaxMs: frames.at(-1),
-  heapMB: Math.round(heap / 1e6), problems }));
+  arraysMB: Math.round(arrays / 1e6), problems }));
 await browser.close();

@@ -3,7 +3,7 @@
 # The viewer's speed: synthetic traces of 1 and 10 million events over 64 threads
 # (ltprof-bench-synth-trace), served by `ltprof view`, opened in headless Chromium
 # (viewer_open.mjs): time to open (page load to the first drawn timeline), frame times while
-# zooming and panning, JavaScript heap. Writes a Markdown table.
+# zooming and panning, memory of the timeline's typed arrays. Writes a Markdown table.
 # Usage: bench/viewer_open.sh [--quick] [--build DIR] [-o FILE]   (--quick: 100,000 events)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +22,7 @@ tmp=$(mktemp -d /tmp/ltprof-viewer-bench.XXXXXX)
 view_pid=
 trap '[ -z "$view_pid" ] || kill "$view_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 {
-    echo "| events | file | open (median of $runs, ms) | frame median / p95 / max (ms) | JS heap |"
+    echo "| events | file | open (median of $runs, ms) | frame median / p95 / max (ms) | timeline arrays |"
     echo "|---|---|---|---|---|"
 } >"$tmp/table"
 for n in "${sizes[@]}"; do
@@ -46,7 +46,7 @@ if bad:
 m = lambda k: statistics.median(r[k] for r in runs)
 print('| %s | %.1f MB | %.0f (wall %.0f) | %.1f / %.1f / %.1f | %d MB |' % (
     f"{runs[0]['events']:,}", int(sys.argv[2]) / 1e6, m('openMs'), m('wallMs'),
-    m('frameMedianMs'), m('frameP95Ms'), m('frameMaxMs'), m('heapMB')))
+    m('frameMedianMs'), m('frameP95Ms'), m('frameMaxMs'), m('arraysMB')))
 PY
 done
 cat "$tmp/table" >"$out"

@@ -371,7 +371,8 @@ function finish(r) {
 // The process of each goroutine (g.pid; -1 unknown). Go's format has none; ltprof's traces
 // tell it: a thread there before the trace (not a main thread) logs "ltprof.process" PID, a
 // process's first thread logs the "ltprof" note "process PID: ...", a thread made in the
-// trace belongs to its creator's process, and a main thread's tid is the pid.
+// trace belongs to its creator's process, and a main thread's tid is the pid. Threads that
+// never ran in the trace (no tid) go to the only process when there is one.
 function assignProcesses(goroutines, logs) {
   const told = new Map();
   for (const l of logs) {
@@ -391,6 +392,12 @@ function assignProcesses(goroutines, logs) {
     return pid;
   };
   goroutines.forEach((_, i) => pidOf(i));
+  // Threads that never ran in the trace have no tid; with one process known, they are its.
+  const known = new Set(goroutines.map(g => g.pid).filter(p => p >= 0));
+  if (known.size === 1) {
+    const [only] = known;
+    for (const g of goroutines) if (g.pid < 0) g.pid = only;
+  }
 }
 
 function buildG(b, ns, index, stacks, str) {

@@ -97,6 +97,20 @@ rc=0; "$LTPROF_BIN" view "$IT_TMP/rec" --port 99999 2>"$IT_TMP/err" || rc=$?
 rc=0; "$LTPROF_BIN" view "$IT_TMP/rec" --bogus 2>"$IT_TMP/err" || rc=$?
 [ "$rc" -eq 2 ] || soft_fail "ltprof view --bogus: rc $rc"
 
+step "ltprof view runs \$BROWSER with the URL"
+printf '#!/bin/sh\necho "$@" >"%s"\n' "$IT_TMP/browser.got" >"$IT_TMP/fake-browser"
+chmod +x "$IT_TMP/fake-browser"
+BROWSER="$IT_TMP/fake-browser --new-window" "$LTPROF_BIN" view "$trace" --port 0 >"$IT_TMP/view0.out" 2>&1 &
+b_pid=$!
+for _ in $(seq 50); do [ -s "$IT_TMP/browser.got" ] && break; sleep 0.1; done
+kill "$b_pid"; wait "$b_pid" 2>/dev/null || true
+got=$(cat "$IT_TMP/browser.got" 2>/dev/null || true)
+printed=$(grep -o 'http://[^ ]*' "$IT_TMP/view0.out" | head -1)
+[ -n "$printed" ] && [ "$got" = "--new-window $printed" ] ||
+    soft_fail "\$BROWSER got \"$got\", the printed URL is \"$printed\""
+case $printed in *'?open=trace.out') echo "ok: one file given: the URL opens it ($printed)" ;;
+*) soft_fail "ltprof view of one file: the URL does not open it ($printed)" ;; esac
+
 step "ltprof view $IT_TMP/rec"
 "$LTPROF_BIN" view "$IT_TMP/rec" --port 0 >"$IT_TMP/view.out" 2>&1 &
 view_pid=$!
