@@ -345,6 +345,7 @@ function finish(r) {
   const ids = [...r.gs.keys()].sort((a, b) => a - b);
   const index = new Map(ids.map((id, i) => [id, i]));
   const goroutines = ids.map(id => buildG(r.gs.get(id), ns, index, stacks, str));
+  goroutines.forEach((g, i) => { g.index = i; }); // its position, as flows and logs name it
   const end = ns(r.maxT);
   // Goroutines still in a state at the end keep it until the end of the trace.
   for (const g of goroutines) g.end = end;

@@ -56,6 +56,8 @@ class Timeline {
     // Rows grouped by process (in the order processes appear), threads in creation order.
     const live = gs.filter(g => g.n > 0);
     const order = [...new Set(live.map(g => g.pid))];
+    const perProcess = new Map();
+    for (const g of live) perProcess.set(g.pid, (perProcess.get(g.pid) || 0) + 1);
     this.rows = order.flatMap(pid => live.filter(g => g.pid === pid));
     this.processes = order.length;
     // Row geometry: a state bar, then one lane per region nesting level; a header line
@@ -65,7 +67,7 @@ class Timeline {
     this.groups = [];
     this.rows.forEach((g, i) => {
       if (this.processes > 1 && (i === 0 || this.rows[i - 1].pid !== g.pid)) {
-        const n = this.rows.filter(r => r.pid === g.pid).length;
+        const n = perProcess.get(g.pid);
         this.groups.push({ y, label: `${g.pid >= 0 ? 'process ' + g.pid : 'process unknown'} · ${n} thread${n === 1 ? '' : 's'}` });
         y += GROUP_H;
       }
@@ -73,7 +75,7 @@ class Timeline {
       y += STATE_H + g.depth * REGION_H + ROW_GAP;
     });
     this.rowY[this.rows.length] = y;
-    this.rowOf = new Map(this.rows.map((g, i) => [gs.indexOf(g), i]));
+    this.rowOf = new Map(this.rows.map((g, i) => [g.index, i]));
     this.logsByG = new Map();
     for (const l of model.logs) {
       if (!this.logsByG.has(l.g)) this.logsByG.set(l.g, []);
@@ -274,7 +276,7 @@ class Timeline {
   }
 
   hitRow(row, dy, t, tol) {
-    const g = this.rows[row], gi = this.model.goroutines.indexOf(g);
+    const g = this.rows[row], gi = g.index;
     if (dy >= STATE_H) { // a region lane
       const depth = Math.floor((dy - STATE_H) / REGION_H);
       const r = g.regions.find(r => r.depth === depth && r.start <= t + tol && (r.end ?? g.end) >= t - tol);
@@ -510,11 +512,11 @@ class Timeline {
       const l = Math.max(this.x(r.start), x0), rr = Math.min(this.x(re), x1);
       if (rr - l < 0.5) continue;
       const ry = y + STATE_H + r.depth * REGION_H;
-      ctx.fillStyle = hashColour(r.name);
+      ctx.fillStyle = r.colour ??= hashColour(r.name);
       ctx.fillRect(l, ry + 0.5, Math.max(1, rr - l), REGION_H - 1);
     }
     // logs: small triangles at the bottom of the bar
-    const logs = this.logsByG.get(this.model.goroutines.indexOf(g));
+    const logs = this.logsByG.get(g.index);
     if (logs) {
       ctx.fillStyle = '#0d47a1';
       for (const l of logs) {
