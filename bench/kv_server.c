@@ -410,7 +410,7 @@ static int listen_on(long port)
 /* Writes "port=P pid=PID" to `path` through a temporary file, so readers never see half. */
 static int write_port_file(const char *path, int fd)
 {
-    struct sockaddr_in a;
+    struct sockaddr_in a = {0};
     socklen_t len = sizeof(a);
     char tmp[4096];
     if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
@@ -457,7 +457,7 @@ int main(int argc, char **argv)
         case 'k': bad = parse_long(optarg, 0, 1L << 24, &keys); break;
         case 'v': bad = parse_long(optarg, 0, KV_VALUE_MAX, &value_bytes); break;
         case 'W': bad = parse_long(optarg, 0, 1000000, &rounds); break;
-        case 'l': lock = optarg; bad = strcmp(lock, "mutex") && strcmp(lock, "rwlock"); break;
+        case 'l': lock = optarg; bad = strcmp(lock, "mutex") != 0 && strcmp(lock, "rwlock") != 0; break;
         case 'h': fputs(usage, stdout); return 0;
         default: bad = 1;
         }

@@ -127,7 +127,7 @@ int main(int argc, char **argv)
     }
     int pinned = pin(cpu);
 
-    double ns[1000];
+    double ns[1000] = {0};
     run_pairs(pairs / 10 + 1); /* warm up: page faults, lazy binding, CPU frequency */
     for (long r = 0; r < reps; r++)
         ns[r] = run_pairs(pairs);

@@ -21,6 +21,7 @@ static int file_write(void *ctx, const void *data, size_t size)
     do {                                                                                       \
         if ((x) != 0) {                                                                        \
             fprintf(stderr, "ltprof-bench-synth-trace: %s failed\n", #x);                      \
+            free(mem);                                                                         \
             return 1;                                                                          \
         }                                                                                      \
     } while (0)
@@ -41,10 +42,10 @@ int main(int argc, char **argv)
     struct gotrace_writer *w = gotrace_writer_create(file_write, f);
     if (!w)
         return 1;
-    uint64_t *seq = calloc((size_t)nt, sizeof(*seq)), *t = calloc((size_t)nt, sizeof(*t));
-    uint64_t *entry = calloc((size_t)nt, sizeof(*entry));
-    if (!seq || !t || !entry)
+    uint64_t *mem = calloc(3 * (size_t)nt, sizeof(*mem)); /* per thread: seq, time, entry */
+    if (!mem)
         return 1;
+    uint64_t *seq = mem, *t = mem + nt, *entry = mem + 2 * nt;
     static const char *const names[] = {"worker", "handler", "poller", "flusher"};
     struct gotrace_frame lock[] = {{0, "pthread_mutex_lock", "", 0}, {0, "take_lock", "/src/app.c", 40}, {0, "worker", "/src/app.c", 90}};
     struct gotrace_frame cond[] = {{0, "pthread_cond_wait", "", 0}, {0, "next_job", "/src/app.c", 60}, {0, "worker", "/src/app.c", 92}};
@@ -106,12 +107,12 @@ int main(int argc, char **argv)
     struct gotrace_stats st;
     gotrace_writer_stats(w, &st);
     gotrace_writer_destroy(w);
+    free(mem);
     if (fclose(f) != 0) {
         perror(argv[1]);
         return 1;
     }
     printf("%s: %llu events, %d threads, %llu bytes\n", argv[1], (unsigned long long)st.events,
            nt, (unsigned long long)st.bytes);
-    free(seq), free(t), free(entry);
     return 0;
 }

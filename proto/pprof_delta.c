@@ -177,7 +177,7 @@ static int same_types(const struct pprof_kind *kind, const profile_t *p)
     if (p->n_sample_type != kind->n_sample_types)
         return 0;
     for (size_t i = 0; i < p->n_sample_type; i++)
-        if (strcmp(pprof_profile_string(p, p->sample_type[i]->type), kind->sample_types[i].type))
+        if (strcmp(pprof_profile_string(p, p->sample_type[i]->type), kind->sample_types[i].type) != 0)
             return 0;
     return 1;
 }

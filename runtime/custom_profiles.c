@@ -103,7 +103,7 @@ LTPROF_API ltprof_profile *ltprof_profile_new(const char *name)
     pthread_mutex_lock(&lock);
     struct ltprof_profile *p = find(name) ? NULL : calloc(1, sizeof(*p));
     if (p) {
-        strcpy(p->name, name);
+        memcpy(p->name, name, strlen(name) + 1); /* shorter than MAX_NAME, checked above */
         p->next = profiles;
         profiles = p;
     }
@@ -146,7 +146,7 @@ LTPROF_API TR_TEXT __attribute__((noinline)) int ltprof_profile_add(ltprof_profi
     uint64_t *copy = malloc((n ? n : 1) * sizeof(*copy));
     pthread_mutex_lock(&lock);
     if (!copy)
-        rc = LTPROF_ERR_NOMEM;
+        rc = LTPROF_ERR_NOMEM; // NOLINT(bugprone-branch-clone): here or in grow() below
     else if (slot_of(p, value))
         rc = LTPROF_ERR_BUSY; /* Go panics: "adding duplicate value" */
     else if ((p->count + 1) * 2 > p->cap && grow(p) != 0)
@@ -244,7 +244,7 @@ int rt_custom_profile_write(const char *name, int fd, int debug)
     int rc = p ? LTPROF_OK : LTPROF_ERR_NOT_FOUND;
     if (p && p->count && !(copy = calloc(p->count, sizeof(*copy))))
         rc = LTPROF_ERR_NOMEM;
-    for (size_t i = 0; rc == LTPROF_OK && i < p->cap; i++) {
+    for (size_t i = 0; rc == LTPROF_OK && copy && i < p->cap; i++) { /* copy: count > 0 */
         if (!p->slots[i].value)
             continue;
         copy[n] = p->slots[i];
@@ -263,7 +263,8 @@ int rt_custom_profile_write(const char *name, int fd, int debug)
         free(copy);
         return rc;
     }
-    qsort(copy, n, sizeof(*copy), by_stack);
+    if (n)
+        qsort(copy, n, sizeof(*copy), by_stack);
     if (debug) { /* Go's count-profile text: "<name> profile: total N", records in stack order */
         struct rt_text t;
         rc = rt_text_open(&t, fd);

@@ -73,7 +73,7 @@ static int listen_on(const char *address, char *unix_path)
             return fail(address, "a socket path of 1 to %zu bytes is needed",
                         sizeof(a.un.sun_path) - 1);
         a.un.sun_family = AF_UNIX;
-        strcpy(a.un.sun_path, path);
+        memcpy(a.un.sun_path, path, strlen(path) + 1); /* length checked above */
         len = sizeof(a.un);
     } else {
         char host[256] = "127.0.0.1";
@@ -123,7 +123,7 @@ static int listen_on(const char *address, char *unix_path)
         return fail(address, "%s", strerror(e));
     }
     if (a.sa.sa_family == AF_UNIX) {
-        strcpy(unix_path, a.un.sun_path);
+        memcpy(unix_path, a.un.sun_path, strlen(a.un.sun_path) + 1); /* shorter than 108 bytes */
         snprintf(server.address, sizeof(server.address), "unix:%s", unix_path);
     } else {
         len = sizeof(a);

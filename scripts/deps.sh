@@ -17,6 +17,7 @@ packages=(
   libjemalloc2                                     # tests: another malloc preloaded with ours
   heaptrack                                        # benchmarks: a peer heap profiler
   chromium nodejs                                  # viewer tests: headless Chromium, driven from Node.js
+  cppcheck clang-tidy                              # static analysis (scripts/lint.sh)
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Installs what is missing, builds, and runs every test through ctest: unit tests, integration
+# Installs what is missing, builds, runs the static analysis (scripts/lint.sh: cppcheck and
+# clang-tidy, zero findings), and runs every test through ctest: unit tests, integration
 # tests with a real lttng-sessiond, babeltrace2 and go tool pprof, and the quick benchmark.
 # Then builds once more with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) and
 # runs the unit tests there (integration tests preload libltprof.so into uninstrumented
@@ -12,6 +13,7 @@ cd "$top"
 ./scripts/deps.sh
 ./scripts/viewer_test_deps.sh
 ./scripts/build.sh
+./scripts/lint.sh "$top/build"
 ./scripts/sessiond.sh
 ctest --test-dir build --output-on-failure --timeout 600 "$@"
 

@@ -52,15 +52,11 @@ size_t sym_cxx_name_start(const char *d)
             continue;
         }
         char c = d[i];
-        if (c == '<' || c == '[' || c == '{')
-            depth++;
-        else if ((c == '>' || c == ']' || c == '}') && depth > 0)
-            depth--;
-        else if (c == '(' && depth == 0)
+        if (c == '(' && depth == 0)
             break; /* the parameter list: what came before is [return type ]name */
-        else if (c == '(')
+        if (c == '<' || c == '[' || c == '{' || c == '(')
             depth++;
-        else if (c == ')' && depth > 0)
+        else if ((c == '>' || c == ']' || c == '}' || c == ')') && depth > 0)
             depth--;
         else if (c == ' ' && depth == 0)
             start = i + 1;

@@ -48,8 +48,8 @@ static uint64_t samples;
 static void put(struct ring *r, uint32_t at, const void *src, size_t len)
 {
     const uint8_t *p = src;
-    for (size_t i = 0; i < len; i++)
-        r->data[(at + i) % RING_BYTES] = p[i];
+    for (size_t i = 0; i < len; i++) /* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign): */
+        r->data[(at + i) % RING_BYTES] = p[i]; /* the unwinder wrote pcs[0..n) */
 }
 
 void tr_cpu_profile_push(const struct tr_thread_slot *slot, uint32_t tid, uint64_t weight_ns,

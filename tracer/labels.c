@@ -63,8 +63,12 @@ static uint32_t intern(const char *const *keys, const char *const *values, uint3
     for (uint32_t i = 0; i < n; i++) {
         s->keys[i] = strdup(keys[i]);
         s->values[i] = strdup(values[i]);
-        if (!s->keys[i] || !s->values[i])
-            return 0; /* leaks the partial set: out of memory already */
+        if (!s->keys[i] || !s->values[i]) {
+            for (uint32_t j = 0; j <= i; j++)
+                free((void *)s->keys[j]), free((void *)s->values[j]);
+            free(s);
+            return 0;
+        }
     }
     atomic_store_explicit(&sets[n_sets], s, memory_order_release);
     return n_sets++;

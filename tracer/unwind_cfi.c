@@ -124,7 +124,7 @@ static uint64_t rd_encoded(struct reader *r, uint8_t enc, bool value_only)
     if (value_only)
         return v;
     if (enc & DW_EH_PE_indirect) /* would need a read of arbitrary memory */
-        r->bad = true;
+        r->bad = true; // NOLINT(bugprone-branch-clone): two reasons for one verdict
     else if ((enc & 0x70) == DW_EH_PE_pcrel)
         v += field;
     else if ((enc & 0x70) != 0)
@@ -407,6 +407,8 @@ static bool expr_arith(uint8_t op, uint64_t *st, int *sp)
     case 0x22: v = a + b; break;
     case 0x24: v = b < 64 ? a << b : 0; break;
     case 0x25: v = b < 64 ? a >> b : 0; break;
+    /* DW_OP_shra: arithmetic, as gcc and clang shift signed values */
+    // cppcheck-suppress shiftTooManyBitsSigned
     case 0x26: v = b < 64 ? (uint64_t)((int64_t)a >> b) : 0; break;
     case 0x27: v = a ^ b; break;
     case 0x29: v = a == b; break;

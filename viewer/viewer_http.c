@@ -55,7 +55,7 @@ int viewer_json_string(char *out, size_t cap, size_t *len, const char *s)
             esc[0] = '\\', esc[1] = (char)*p, m = 2;
         } else if (*p < 0x20) {
             static const char hex[] = "0123456789abcdef";
-            memcpy(esc, "\\u00", 4);
+            memcpy(esc, "\\u00", 4); // NOLINT(bugprone-not-null-terminated-result): bytes, not a string
             esc[4] = hex[*p >> 4], esc[5] = hex[*p & 15], m = 6;
         } else {
             esc[0] = (char)*p, m = 1;

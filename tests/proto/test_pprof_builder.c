@@ -171,7 +171,9 @@ static int case_kinds(void) {
         for (size_t i = 0; i < p->n_sample_type; i++) {
             snprintf(buf, sizeof(buf), "%s%s/%s", i ? " " : "", str_at(p, p->sample_type[i]->type),
                      str_at(p, p->sample_type[i]->unit));
-            strcat(types, buf);
+            size_t l = strlen(types);
+            CHECK(l + strlen(buf) < sizeof(types));
+            memcpy(types + l, buf, strlen(buf) + 1);
         }
         CHECK(strcmp(types, want[k].types) == 0);
         CHECK(kind->n_sample_types == p->n_sample_type);

@@ -117,7 +117,7 @@ static void config_heap_profile(void)
     CHECK(strcmp(cfg.heap_profile, want) == 0);
     static char longpath[5000];
     memset(longpath, 'a', sizeof(longpath) - 1);
-    memcpy(longpath, "LTPROF_HEAPPROFILE=/", 20);
+    memcpy(longpath, "LTPROF_HEAPPROFILE=/", 20); // NOLINT(bugprone-not-null-terminated-result): a prefix
     const char *bad[][1] = {{"LTPROF_HEAPPROFILE="}, {longpath}, {"LTPROF_MEMPROFILE_RATE=-1"}};
     for (size_t i = 0; i < 3; i++) {
         const char *env[] = {bad[i][0], NULL};
