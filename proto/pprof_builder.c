@@ -455,8 +455,9 @@ static bool location_eq(const struct pprof_builder *b, uint32_t idx, const void 
         return false;
     if (k->address != 0)
         return true;
-    return l->n_lines == k->n_lines && same_bytes(b->lines + l->line_off, b->lines + b->n_lines,
-                                                  k->n_lines * sizeof(struct b_line));
+    return l->n_lines == k->n_lines &&
+           (!k->n_lines || same_bytes(b->lines + l->line_off, b->lines + b->n_lines,
+                                      k->n_lines * sizeof(struct b_line)));
 }
 
 static uint32_t location_hash(const struct pprof_builder *b, const struct location_key *k) {
@@ -520,11 +521,12 @@ struct sample_key {
 static bool sample_eq(const struct pprof_builder *b, uint32_t idx, const void *key) {
     const struct b_sample *s = &b->samples[idx];
     const struct sample_key *k = key;
+    /* (the arrays may still be NULL when empty: no pointer arithmetic on them then) */
     return s->n_stack == k->n_stack && s->n_labels == k->n_labels &&
-           same_bytes(b->stack_ids + s->stack_off, b->stack_ids + b->n_stack_ids,
-                      k->n_stack * sizeof(uint64_t)) &&
-           same_bytes(b->labels + s->label_off, b->labels + b->n_labels,
-                      k->n_labels * sizeof(struct b_label));
+           (!k->n_stack || same_bytes(b->stack_ids + s->stack_off, b->stack_ids + b->n_stack_ids,
+                                      k->n_stack * sizeof(uint64_t))) &&
+           (!k->n_labels || same_bytes(b->labels + s->label_off, b->labels + b->n_labels,
+                                       k->n_labels * sizeof(struct b_label)));
 }
 
 static int label_cmp(const struct b_label *x, const struct b_label *y) {
@@ -539,6 +541,8 @@ static int label_cmp(const struct b_label *x, const struct b_label *y) {
 
 /* Interns the labels into labels[n_labels ..] in a canonical order (insertion sort: few). */
 static int stage_labels(struct pprof_builder *b, const struct pprof_label *labels, size_t n) {
+    if (n == 0)
+        return LTPROF_OK; /* (and b->labels may still be NULL: no pointer arithmetic on it) */
     struct b_label *out = &b->labels[b->n_labels];
     for (size_t i = 0; i < n; i++) {
         struct b_label l = {0, 0, 0, 0};

@@ -25,6 +25,29 @@ struct http_req {
     char *form_copy; /* the body parsed into pairs, for http_param */
 };
 
+/* ---- http_parse.c: what requests say, as pure functions (also fuzzed) ---- */
+
+/* Go's strconv.Atoi: optional sign, decimal digits, fits 64 bits. 0 or -1. */
+int http_go_atoi(const char *text, long long *out);
+/* Go's strconv.ParseUint(word, 0, 64) of the `len` bytes at `word`. 0 or -1. */
+int http_parse_address(const char *word, size_t len, uint64_t *out);
+/* "a=1&b=x+y%21" into "a\01\0b\0x y!\0\0" (decoded, NUL-separated pairs, malloc'ed; at
+ * most 2 * len + 3 bytes; a name or value ends at a decoded %00); NULL when out of memory. */
+char *http_parse_form(const char *body, size_t len);
+/* The first value of `name` in http_parse_form's pairs (NULL: none). */
+const char *http_form_value(const char *pairs, const char *name);
+/* /profile's seconds, as Go reads them: an integer; missing, bad or not positive: 30. */
+long long http_profile_seconds(const char *text);
+/* /trace's seconds: a float; missing, bad, not positive or not finite: 1. */
+double http_trace_seconds(const char *text);
+/* /symbol's input: words split on '+' and ' ', each nonzero address (Go's ParseUint syntax)
+ * passed to `each`. Returns how many. */
+size_t http_symbol_addresses(const char *input, size_t len,
+                             void (*each)(void *ctx, uint64_t addr), void *ctx);
+/* The Authorization header against the token `want` ("" = none needed), in constant time in
+ * the length of `want`. 1 when it matches. */
+int http_token_matches(const char *want, const char *header);
+
 /* ---- http_response.c ---- */
 
 /* 200 with the bytes of memory file `fd` (taken over: closed either way), Content-Type `type`

@@ -22,31 +22,11 @@
 #define TEXT_TYPE "text/plain; charset=utf-8"
 #define BINARY_TYPE "application/octet-stream"
 
-/* Go's strconv.Atoi: optional sign, decimal digits, fits 64 bits. */
-static int go_atoi(const char *text, long long *out)
-{
-    if (!text || !*text)
-        return -1;
-    const char *p = text + (*text == '+' || *text == '-');
-    if (!*p)
-        return -1;
-    for (const char *q = p; *q; q++)
-        if (*q < '0' || *q > '9')
-            return -1;
-    errno = 0;
-    char *end;
-    long long v = strtoll(text, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Go's handlers read debug with Atoi and treat an error as 0. */
 static long long debug_param(struct MHD_Connection *c, struct http_req *r)
 {
     long long debug = 0;
-    if (go_atoi(http_param(c, r, "debug"), &debug) != 0)
+    if (http_go_atoi(http_param(c, r, "debug"), &debug) != 0)
         debug = 0;
     return debug;
 }
@@ -168,7 +148,7 @@ enum MHD_Result http_named_profile(struct MHD_Connection *c, struct http_req *r,
     const char *sec = http_param(c, r, "seconds");
     if (sec && *sec) {
         long long seconds = 0;
-        if (go_atoi(sec, &seconds) != 0 || seconds <= 0)
+        if (http_go_atoi(sec, &seconds) != 0 || seconds <= 0)
             return http_send_error(c, MHD_HTTP_BAD_REQUEST,
                                    "invalid value for \"seconds\" - must be a positive integer");
         if (!rt_is_go_profile(name))

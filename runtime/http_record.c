@@ -156,11 +156,7 @@ enum MHD_Result http_cpu_profile(struct MHD_Connection *c, struct http_req *r)
 {
     static atomic_int busy;
     /* Go: seconds parsed as an integer; missing, bad or not positive means 30. */
-    const char *text = http_param(c, r, "seconds");
-    char *end;
-    long long seconds = text && *text ? strtoll(text, &end, 10) : 0;
-    if (!text || !*text || *end || seconds <= 0)
-        seconds = 30;
+    long long seconds = http_profile_seconds(http_param(c, r, "seconds"));
     if (seconds > (long long)rt_config_get()->http_max_seconds)
         return http_send_error(c, MHD_HTTP_BAD_REQUEST,
                                "profile duration exceeds server's WriteTimeout");
@@ -183,11 +179,7 @@ enum MHD_Result http_trace(struct MHD_Connection *c, struct http_req *r)
 {
     static atomic_int busy;
     /* Go: seconds parsed as a float; missing, bad or not positive means 1. */
-    const char *text = http_param(c, r, "seconds");
-    char *end;
-    double seconds = text && *text ? strtod(text, &end) : 0;
-    if (!text || !*text || *end || !(seconds > 0) || !isfinite(seconds))
-        seconds = 1;
+    double seconds = http_trace_seconds(http_param(c, r, "seconds"));
     if (seconds > (double)rt_config_get()->http_max_seconds)
         return http_send_error(c, MHD_HTTP_BAD_REQUEST,
                                "profile duration exceeds server's WriteTimeout");

@@ -172,47 +172,12 @@ enum http_wait_result http_wait(struct MHD_Connection *c, uint64_t ns)
 
 /* ---- parameters ---- */
 
-/* "a=1&b=x+y%21" into "a\01\0b\0x y!\0\0" (decoded in place, pairs NUL-separated). */
-static char *parse_form(const char *body, size_t len)
-{
-    char *out = malloc(len * 2 + 3), *w = out;
-    if (!out)
-        return NULL;
-    size_t i = 0;
-    while (i < len) {
-        size_t end = i;
-        while (end < len && body[end] != '&')
-            end++;
-        size_t eq = i;
-        while (eq < end && body[eq] != '=')
-            eq++;
-        if (eq == i) { /* "&&" or "=x": no name */
-            i = end + 1;
-            continue;
-        }
-        for (int part = 0; part < 2; part++) {
-            size_t from = part ? (eq < end ? eq + 1 : end) : i, to = part ? end : eq;
-            char *start = w;
-            for (size_t k = from; k < to; k++)
-                *w++ = body[k] == '+' ? ' ' : body[k];
-            *w = '\0';
-            w = start + MHD_http_unescape(start) + 1;
-        }
-        i = end + 1;
-    }
-    *w = '\0';
-    return out;
-}
-
 const char *http_param(struct MHD_Connection *c, struct http_req *r, const char *name)
 {
     if (r && r->form && r->body && !r->form_copy)
-        r->form_copy = parse_form(r->body, r->len);
-    for (const char *p = r ? r->form_copy : NULL; p && *p;) {
-        const char *value = p + strlen(p) + 1;
-        if (strcmp(p, name) == 0)
-            return value;
-        p = value + strlen(value) + 1;
-    }
+        r->form_copy = http_parse_form(r->body, r->len);
+    const char *value = http_form_value(r ? r->form_copy : NULL, name);
+    if (value)
+        return value;
     return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 }

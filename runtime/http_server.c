@@ -144,21 +144,10 @@ static int listen_on(const char *address, char *unix_path)
 
 /* ---- requests ---- */
 
-/* Constant time in the length of the expected token. */
 static int token_ok(struct MHD_Connection *c)
 {
-    const char *want = rt_config_get()->http_token;
-    if (!want[0])
-        return 1;
-    const char *got = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!got || strncmp(got, "Bearer ", 7) != 0)
-        return 0;
-    got += 7;
-    size_t n = strlen(want), m = strlen(got);
-    unsigned diff = n != m;
-    for (size_t i = 0; i < n; i++)
-        diff |= (unsigned char)want[i] ^ (unsigned char)(i < m ? got[i] : 0);
-    return diff == 0;
+    return http_token_matches(rt_config_get()->http_token,
+                              MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"));
 }
 
 static enum MHD_Result redirect(struct MHD_Connection *c, const char *to)

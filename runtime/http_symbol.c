@@ -17,26 +17,6 @@
 #include "internal.h"
 #include "sym.h"
 
-/* Go's strconv.ParseUint(word, 0, 64). */
-static int parse_address(const char *word, size_t len, uint64_t *out)
-{
-    char buf[40];
-    if (len == 0 || len >= sizeof(buf))
-        return -1;
-    memcpy(buf, word, len);
-    buf[len] = '\0';
-    for (size_t i = 0; i < len; i++)
-        if (!isxdigit((unsigned char)buf[i]) && !(i == 1 && (buf[i] == 'x' || buf[i] == 'X')))
-            return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(buf, &end, 0);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* The query string, rebuilt from libmicrohttpd's parsed arguments: it decodes '+' to ' ', so
  * each key and value is split again on spaces. */
 struct query {
@@ -73,6 +53,20 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
     return MHD_YES;
 }
 
+struct answer {
+    FILE *out;
+    struct sym_session *sym;
+};
+
+/* One line per address that names a function, as Go's handler writes it. */
+static void answer_one(void *ctx, uint64_t addr)
+{
+    struct answer *a = ctx;
+    struct sym_frame frame;
+    if (sym_lookup(a->sym, NULL, addr, &frame, 1) > 0 && frame.function)
+        fprintf(a->out, "%#llx %s\n", (unsigned long long)addr, frame.function);
+}
+
 enum MHD_Result http_symbol(struct MHD_Connection *c, struct http_req *r, const char *method)
 {
     struct query q = {0};
@@ -95,17 +89,8 @@ enum MHD_Result http_symbol(struct MHD_Connection *c, struct http_req *r, const 
         return http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     }
     fputs("num_symbols: 1\n", f);
-    for (size_t i = 0; i < input_len;) {
-        size_t end = i;
-        while (end < input_len && input[end] != '+' && input[end] != ' ')
-            end++;
-        uint64_t addr = 0;
-        struct sym_frame frame;
-        if (parse_address(input + i, end - i, &addr) == 0 && addr != 0 &&
-            sym_lookup(sym, NULL, addr, &frame, 1) > 0 && frame.function)
-            fprintf(f, "%#llx %s\n", (unsigned long long)addr, frame.function);
-        i = end + 1;
-    }
+    struct answer a = {f, sym};
+    http_symbol_addresses(input, input_len, answer_one, &a);
     rt_self_symbolizer_release(sym);
     free(q.text);
     int failed = fclose(f) != 0;

@@ -18,6 +18,7 @@ packages=(
   heaptrack                                        # benchmarks: a peer heap profiler
   chromium nodejs                                  # viewer tests: headless Chromium, driven from Node.js
   cppcheck clang-tidy                              # static analysis (scripts/lint.sh)
+  clang libclang-rt-14-dev                         # fuzzing: libFuzzer (scripts/fuzz.sh)
 )
 
 missing=()

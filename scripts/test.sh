@@ -3,7 +3,8 @@
 # Installs what is missing, builds, runs the static analysis (scripts/lint.sh: cppcheck and
 # clang-tidy, zero findings), and runs every test through ctest: unit tests, integration
 # tests with a real lttng-sessiond, babeltrace2 and go tool pprof, and the quick benchmark.
-# Then builds once more with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) and
+# Then runs the fuzz targets for 20 s each and the property test (scripts/fuzz.sh, build-fuzz/),
+# and builds once more with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) and
 # runs the unit tests there (integration tests preload libltprof.so into uninstrumented
 # programs, which an ASan library cannot join).
 # Extra arguments go to both ctest runs, e.g. scripts/test.sh -R unwind.
@@ -16,6 +17,9 @@ cd "$top"
 ./scripts/lint.sh "$top/build"
 ./scripts/sessiond.sh
 ctest --test-dir build --output-on-failure --timeout 600 "$@"
+
+echo "== fuzz targets, a short run each, and the property test (scripts/fuzz.sh)"
+./scripts/fuzz.sh
 
 echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 LTPROF_BUILD_DIR=$top/build-asan ./scripts/build.sh -DLTPROF_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
