@@ -18,5 +18,5 @@ fi
 target=$1 secs=$2
 corpus=$build/campaign-$target
 mkdir -p "$corpus"
-exec "$build/tests/fuzz/$target" -max_total_time="$secs" -print_final_stats=1 \
+exec "$build/bin/$target" -max_total_time="$secs" -print_final_stats=1 \
     "$corpus" "$top/tests/fuzz/seeds/$target"
