@@ -5,7 +5,7 @@
 # asked for /debug/pprof/trace?seconds=1 every 3 s and a heap profile every second, for
 # LTPROF_SOAK_SECONDS (default 60; `LTPROF_SOAK_SECONDS=600 ctest -R integration_soak` is the
 # 10-minute run of docs/reliability.md). After a warm-up of 25 traces, the process's RSS, descriptors and
-# threads are read every 10 s; at the end none may have grown (RSS: the median of the last
+# threads are read every 10 s; at the end none may have grown (private RSS: the median of the last
 # third of the readings at most 16 MiB above the first third's; the others not at all, once
 # the last connection threads are gone), every trace must have been
 # answered with a trace, and the program must still serve.
@@ -28,9 +28,12 @@ IT_LOGS+=("$IT_TMP/demo.err")
 U=http://127.0.0.1:$port
 wait_http "$U/"
 
+# RSS of private memory (RssAnon: the heap, where a leak would be), descriptors, threads, and
+# RSS of shared memory (RssShmem: LTTng's ring buffers, whose pages fill as they are written,
+# up to the buffers' size), in KiB.
 state() {
-    echo "$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status") $(ls "/proc/$pid/fd" | wc -l)" \
-         "$(ls "/proc/$pid/task" | wc -l)"
+    echo "$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status") $(ls "/proc/$pid/fd" | wc -l)" \
+         "$(ls "/proc/$pid/task" | wc -l) $(awk '/^RssShmem:/ { print $2 }' "/proc/$pid/status")"
 }
 # the load: one request of each kind at a time, for the whole run
 ( while kill -0 "$pid" 2>/dev/null; do
@@ -60,8 +63,8 @@ trace_once() {
 warm=${LTPROF_SOAK_WARMUP:-25}
 step "warm-up: $warm traces"
 for _ in $(seq "$warm"); do trace_once; sleep 1; done
-read -r rss0 fds0 thr0 <<<"$(state)"
-echo "after warm-up: RSS $rss0 KiB, $fds0 descriptors, $thr0 threads"
+read -r rss0 fds0 thr0 shm0 <<<"$(state)"
+echo "after warm-up: private RSS $rss0 KiB, $fds0 descriptors, $thr0 threads, shared RSS $shm0 KiB"
 start=$(date +%s)
 next=$((start + 10))
 step "soak: $secs s, a 1 s trace every 3 s"
@@ -70,7 +73,7 @@ while [ $(($(date +%s) - start)) -lt "$secs" ]; do
     sleep 2
     if [ "$(date +%s)" -ge "$next" ]; then
         now=$(state)
-        echo "t=$(($(date +%s) - start))s: RSS/descriptors/threads $now"
+        echo "t=$(($(date +%s) - start))s: private RSS/descriptors/threads/shared RSS $now"
         echo "$(($(date +%s) - start)) ${now%% *}" >>"$IT_TMP/rss"
         next=$((next + 10))
     fi
@@ -78,13 +81,13 @@ done
 kill -0 "$pid" 2>/dev/null || fail "the program died"
 # let the connection threads of the last requests go
 for _ in $(seq 50); do
-    read -r rss1 fds1 thr1 <<<"$(state)"
+    read -r rss1 fds1 thr1 shm1 <<<"$(state)"
     [ "$thr1" -le "$thr0" ] && [ "$fds1" -le "$fds0" ] && break
     sleep 0.2
 done
-echo "end: RSS $rss1 KiB (+$((rss1 - rss0))), $fds1 descriptors (was $fds0), $thr1 threads (was $thr0); $traces traces, $bad bad"
+echo "end: private RSS $rss1 KiB (+$((rss1 - rss0))), shared $shm1 KiB (+$((shm1 - shm0))), $fds1 descriptors (was $fds0), $thr1 threads (was $thr0); $traces traces, $bad bad"
 [ "$bad" -eq 0 ] || soft_fail "$bad of $traces trace requests did not give a trace"
-# RSS moves by +-10 MiB from one reading to the next (arenas, the recordings' buffers): the
+# Private RSS moves by MiBs from one reading to the next (arenas, the recordings' work): the
 # median of the last third of the readings against the first third's, and the slope.
 "$PYTHON" - "$IT_TMP/rss" <<'PY' || soft_fail "RSS grew"
 import statistics, sys
@@ -97,7 +100,7 @@ mt = sum(t for t, _ in pts) / n
 mr = sum(r for _, r in pts) / n
 den = sum((t - mt) ** 2 for t, _ in pts) or 1
 slope = sum((t - mt) * (r - mr) for t, r in pts) / den * 60
-print(f"RSS: median {first:.0f} KiB in the first third, {last:.0f} KiB in the last "
+print(f"private RSS: median {first:.0f} KiB in the first third, {last:.0f} KiB in the last "
       f"({last - first:+.0f}); slope {slope:+.0f} KiB per minute over {n} readings")
 sys.exit(0 if last - first <= 16384 else 1)
 PY
