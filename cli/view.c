@@ -141,6 +141,20 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
     return send_text(c, status, "text/plain; charset=utf-8", msg, strlen(msg));
 }
 
+/* `in` percent-encoded for a URL (unreserved characters kept) into out[cap]. */
+static void url_escape(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && n + 4 < cap; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~", *p))
+            out[n++] = (char)*p;
+        else
+            n += (size_t)snprintf(out + n, cap - n, "%%%02X", *p);
+    }
+    out[n] = '\0';
+}
+
 /* {"title": ..., "sources": [{"name", "url", "size"}...]} */
 static enum MHD_Result send_sources(struct MHD_Connection *c, const struct view *v)
 {
@@ -158,25 +172,9 @@ static enum MHD_Result send_sources(struct MHD_Connection *c, const struct view 
         len += (size_t)snprintf(json + len, sizeof(json) - len, ", \"sources\": [");
     for (int i = 0; i < n && !bad; i++) {
         char url[sizeof(list[i].name) * 3 + 8] = "files/";
-        size_t u = 6;
-        for (const unsigned char *p = (const unsigned char *)list[i].name; *p; p++) {
-            if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-                strchr("-._~", *p))
-                url[u++] = (char)*p;
-            else
-                u += (size_t)snprintf(url + u, sizeof(url) - u, "%%%02X", *p);
-        }
-        url[u] = '\0';
-        len += (size_t)snprintf(json + len, sizeof(json) - len, "%s{\"name\": ", i ? ", " : "");
-        bad |= viewer_json_string(json, sizeof(json), &len, list[i].name);
-        if (!bad && len + 16 < sizeof(json))
-            len += (size_t)snprintf(json + len, sizeof(json) - len, ", \"url\": ");
-        bad |= viewer_json_string(json, sizeof(json), &len, url);
-        if (!bad && len + 40 < sizeof(json))
-            len += (size_t)snprintf(json + len, sizeof(json) - len, ", \"size\": %lld}",
-                                    list[i].size);
-        else
-            bad = 1;
+        url_escape(list[i].name, url + 6, sizeof(url) - 6);
+        bad = viewer_json_source(json, sizeof(json), &len, list[i].name, url, list[i].size,
+                                 i == 0) != 0;
     }
     if (bad || len + 4 >= sizeof(json))
         return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "too many files to list\n");
@@ -362,14 +360,7 @@ int cli_view(int argc, char **argv)
     int single = v.n_paths == 1 && n == 1 && strcmp(list[0].path, v.paths[0]) == 0;
     if (single) {
         char query[sizeof(list[0].name) * 3 + 1];
-        size_t q = 0;
-        for (const unsigned char *p = (const unsigned char *)list[0].name; *p; p++)
-            q += (size_t)snprintf(query + q, sizeof(query) - q,
-                                  (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                                          (*p >= '0' && *p <= '9') || strchr("-._~", *p)
-                                      ? "%c"
-                                      : "%%%02X",
-                                  *p);
+        url_escape(list[0].name, query, sizeof(query));
         snprintf(url, sizeof(url), "http://%s:%u/?open=%s", addr, bound, query);
     } else {
         snprintf(url, sizeof(url), "http://%s:%u/", addr, bound);

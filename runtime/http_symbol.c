@@ -7,8 +7,6 @@
  * resolves, in input order; tokens that do not parse, 0, and unknown addresses are skipped.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -16,22 +16,6 @@
 #include "http.h"
 #include "ltprof/ltprof.h"
 
-static int add_source(char *json, size_t cap, size_t *len, const char *name, const char *url,
-                      int first)
-{
-    if (*len + 16 >= cap)
-        return -1;
-    *len += (size_t)snprintf(json + *len, cap - *len, "%s{\"name\": ", first ? "" : ", ");
-    if (viewer_json_string(json, cap, len, name) != 0 || *len + 16 >= cap)
-        return -1;
-    *len += (size_t)snprintf(json + *len, cap - *len, ", \"url\": ");
-    if (viewer_json_string(json, cap, len, url) != 0 || *len + 2 >= cap)
-        return -1;
-    json[(*len)++] = '}';
-    json[*len] = '\0';
-    return 0;
-}
-
 static enum MHD_Result send_sources(struct MHD_Connection *c)
 {
     size_t n = ltprof_profiles(NULL, 0);
@@ -52,11 +36,12 @@ static enum MHD_Result send_sources(struct MHD_Connection *c)
         len += (size_t)snprintf(json + len, cap - len,
                                 ", \"live\": true, \"record\": {\"trace\": \"../trace\", "
                                 "\"profile\": \"../profile\"}, \"sources\": [");
-    bad = bad || add_source(json, cap, &len, "thread dump", "../goroutine?debug=1", 1);
+    bad = bad ||
+          viewer_json_source(json, cap, &len, "thread dump", "../goroutine?debug=1", -1, 1);
     for (size_t i = 0; i < n && !bad; i++) {
         char url[300];
         snprintf(url, sizeof(url), "../%s", names[i]);
-        bad = add_source(json, cap, &len, names[i], url, 0) != 0;
+        bad = viewer_json_source(json, cap, &len, names[i], url, -1, 0) != 0;
     }
     if (!bad && len + 4 < cap)
         len += (size_t)snprintf(json + len, cap - len, "]}\n");

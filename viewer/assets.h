@@ -32,4 +32,9 @@ enum MHD_Result viewer_send_asset(struct MHD_Connection *c, const char *path);
  * when it does not fit. For the servers' api/sources answers. */
 int viewer_json_string(char *out, size_t cap, size_t *len, const char *s);
 
+/* Appends one api/sources entry {"name", "url"[, "size"]} (size < 0: none), preceded by ", "
+ * unless `first`; -1 when it does not fit. */
+int viewer_json_source(char *out, size_t cap, size_t *len, const char *name, const char *url,
+                       long long size, int first);
+
 #endif

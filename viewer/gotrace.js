@@ -497,15 +497,6 @@ export function intervalEnd(g, i) {
   return i + 1 < g.n ? g.t[i + 1] : g.end;
 }
 
-// Running time of goroutine g in [a, b).
-export function runningBetween(g, a, b) {
-  return cumRunAt(g, b) - cumRunAt(g, a);
-}
-
-function cumRunAt(g, t) {
-  return runningBefore(g, intervalAt(g, t), t);
-}
-
 // Time per state of goroutine g in [a, b): a Float64Array indexed by state.
 export function stateTimes(g, a, b) {
   const out = new Float64Array(STATE_NAMES.length);

@@ -6,6 +6,7 @@
 #include "assets.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 const struct viewer_asset *viewer_asset_find(const char *path)
@@ -68,5 +69,23 @@ int viewer_json_string(char *out, size_t cap, size_t *len, const char *s)
     out[n++] = '"';
     out[n] = '\0';
     *len = n;
+    return 0;
+}
+
+int viewer_json_source(char *out, size_t cap, size_t *len, const char *name, const char *url,
+                       long long size, int first)
+{
+    if (*len + 16 >= cap)
+        return -1;
+    *len += (size_t)snprintf(out + *len, cap - *len, "%s{\"name\": ", first ? "" : ", ");
+    if (viewer_json_string(out, cap, len, name) != 0 || *len + 16 >= cap)
+        return -1;
+    *len += (size_t)snprintf(out + *len, cap - *len, ", \"url\": ");
+    if (viewer_json_string(out, cap, len, url) != 0 || *len + 32 >= cap)
+        return -1;
+    if (size >= 0)
+        *len += (size_t)snprintf(out + *len, cap - *len, ", \"size\": %lld", size);
+    out[(*len)++] = '}';
+    out[*len] = '\0';
     return 0;
 }

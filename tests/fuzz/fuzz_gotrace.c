@@ -24,26 +24,6 @@ struct slot {
     uint64_t rtask[8];  /* the task of each (an end must name its begin's task) */
 };
 
-struct mem {
-    uint8_t *data;
-    size_t len, cap;
-};
-
-static int mem_write(void *ctx, const void *data, size_t len)
-{
-    struct mem *m = ctx;
-    if (m->len + len > m->cap) {
-        size_t cap = (m->len + len) * 2;
-        uint8_t *d = realloc(m->data, cap);
-        if (!d)
-            return -1;
-        m->data = d, m->cap = cap;
-    }
-    memcpy(m->data + m->len, data, len);
-    m->len += len;
-    return 0;
-}
-
 static uint64_t stack_from(struct gotrace_writer *w, struct fz *f)
 {
     static struct gotrace_frame frames[200];
@@ -85,8 +65,8 @@ static int running(const struct slot *s, int not, struct fz *f)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fz f = {data, size};
-    struct mem out = {0};
-    struct gotrace_writer *w = gotrace_writer_create(mem_write, &out);
+    struct fz_mem out = {0};
+    struct gotrace_writer *w = gotrace_writer_create(fz_mem_write, &out);
     if (!w)
         return 0;
     struct slot s[SLOTS] = {0};

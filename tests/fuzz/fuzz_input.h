@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the fuzz targets share: reading the fuzzer's bytes as a stream of choices (a byte, a
- * number, a string), and saving generated outputs for the property tests (LTPROF_FUZZ_SAVE,
+ * number, a string), a memory sink for the writers, and saving generated outputs for the property tests (LTPROF_FUZZ_SAVE,
  * see property_test.sh). Header-only: each target is one program.
  */
 #ifndef LTPROF_FUZZ_INPUT_H
@@ -47,6 +47,27 @@ static inline const char *fz_string(struct fz *f, char *buf, size_t max)
     }
     buf[i] = '\0';
     return buf;
+}
+
+/* A growing buffer the writers under test write into (their write callbacks' context). */
+struct fz_mem {
+    uint8_t *data;
+    size_t len, cap;
+};
+
+static inline int fz_mem_write(void *ctx, const void *data, size_t len)
+{
+    struct fz_mem *m = ctx;
+    if (m->len + len > m->cap) {
+        size_t cap = (m->len + len) * 2;
+        uint8_t *d = realloc(m->data, cap);
+        if (!d)
+            return -1;
+        m->data = d, m->cap = cap;
+    }
+    memcpy(m->data + m->len, data, len);
+    m->len += len;
+    return 0;
 }
 
 /* With LTPROF_FUZZ_SAVE=DIR, the first LTPROF_FUZZ_SAVE_MAX (default 300) outputs of a run go

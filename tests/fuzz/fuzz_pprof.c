@@ -13,26 +13,6 @@
 #include "pprof_builder.h"
 #include "pprof_reader.h"
 
-struct mem {
-    uint8_t *data;
-    size_t len, cap;
-};
-
-static int mem_write(void *ctx, const void *data, size_t len)
-{
-    struct mem *m = ctx;
-    if (m->len + len > m->cap) {
-        size_t cap = (m->len + len) * 2;
-        uint8_t *d = realloc(m->data, cap);
-        if (!d)
-            return -1;
-        m->data = d, m->cap = cap;
-    }
-    memcpy(m->data + m->len, data, len);
-    m->len += len;
-    return 0;
-}
-
 static const char *const kinds[] = {"cpu", "heap", "allocs", "mutex", "block", "threadcreate",
                                     "goroutine"};
 
@@ -56,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t mappings[8] = {0};
     size_t n_maps = 0;
     int streaming = 0;
-    struct mem out = {0};
+    struct fz_mem out = {0};
     char s1[301], s2[301], s3[301], s4[301];
     for (int op = 0; op < 400 && !fz_empty(&f); op++) {
         switch (fz_byte(&f) % 7) {
@@ -119,12 +99,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                    (int64_t)fz_below(&f, 1ull << 40));
             break;
         case 6:
-            if (!streaming && fz_byte(&f) % 8 == 0 && pprof_builder_stream(b, mem_write, &out) == 0)
+            if (!streaming && fz_byte(&f) % 8 == 0 && pprof_builder_stream(b, fz_mem_write, &out) == 0)
                 streaming = 1;
             break;
         }
     }
-    int rc = pprof_builder_write(b, mem_write, &out);
+    int rc = pprof_builder_write(b, fz_mem_write, &out);
     pprof_builder_destroy(b);
     if (rc == 0) {
         int read = pprof_read_buffer(out.data, out.len, &p, &err);

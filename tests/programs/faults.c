@@ -138,6 +138,17 @@ static void count_signal(int sig)
     atomic_fetch_add(&signals, 1);
 }
 
+/* count_signal for `sig`, and an interval timer of `which` every `us` microseconds. */
+static void count_every(int sig, int which, long us)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = count_signal;
+    sa.sa_flags = SA_RESTART;
+    sigaction(sig, &sa, NULL);
+    struct itimerval it = {{0, us}, {0, us}};
+    setitimer(which, &it, NULL);
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -186,12 +197,7 @@ int main(int argc, char **argv)
         ok = n == 10000;
         snprintf(detail, sizeof(detail), "%d threads", n);
     } else if (strcmp(mode, "signals") == 0) {
-        struct sigaction sa = {0};
-        sa.sa_handler = count_signal;
-        sa.sa_flags = SA_RESTART;
-        sigaction(SIGALRM, &sa, NULL);
-        struct itimerval it = {{0, 100}, {0, 100}};
-        setitimer(ITIMER_REAL, &it, NULL);
+        count_every(SIGALRM, ITIMER_REAL, 100);
         double end = now() + 1.0;
         while (now() < end)
             churn(1000);
@@ -220,12 +226,7 @@ int main(int argc, char **argv)
         ok = n == 500;
         snprintf(detail, sizeof(detail), "%d threads after closing every descriptor", n);
     } else if (strcmp(mode, "sigprof") == 0) {
-        struct sigaction sa = {0};
-        sa.sa_handler = count_signal;
-        sa.sa_flags = SA_RESTART;
-        sigaction(SIGPROF, &sa, NULL);
-        struct itimerval it = {{0, 1000}, {0, 1000}};
-        setitimer(ITIMER_PROF, &it, NULL);
+        count_every(SIGPROF, ITIMER_PROF, 1000);
         spin(0.5);
         long got = atomic_load(&signals);
         ok = got > 10;
