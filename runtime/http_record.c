@@ -11,11 +11,13 @@
 #include <dlfcn.h>
 #include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -73,6 +75,19 @@ struct recording {
     const char *filename;  /* what the client saves */
 };
 
+/* The conversion allocates tens of MiB (babeltrace2's graph, the converter's tables) and frees
+ * them, but glibc keeps freed pages in its arenas: without this, the profiled process would
+ * keep a recording's peak for good (seen: private RSS 45 to 96 MiB for 14 MiB in use). */
+static void give_back_conversion_memory(void)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    malloc_trim(0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    RT_LOG(RT_LOG_DEBUG, "http", "malloc_trim after the conversion: %.1f ms",
+           (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+}
+
 /* Records `seconds` and answers with the converted file. When no session can be had, nothing
  * is sent and `unavailable` gets the reason (else it is ""), so the caller may fall back. */
 static enum MHD_Result record(struct MHD_Connection *c, const struct recording *r, double seconds,
@@ -110,6 +125,7 @@ static enum MHD_Result record(struct MHD_Connection *c, const struct recording *
     int fd = -1;
     uint64_t events = 0;
     rc = a->finish(s, r->file, &fd, &events, &err);
+    give_back_conversion_memory();
     atomic_store(r->busy, 0);
     if (rc != 0) {
         snprintf(why, sizeof(why), "Could not finish %s: %s", r->what, err.message);

@@ -152,12 +152,14 @@ static int text_heap(int fd)
         struct mallinfo2 mi = mallinfo2();
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        rt_text_printf(&t, "\n# runtime.MemStats\n# Alloc = %zu\n# Sys = %zu\n", mi.uordblks,
+        /* in use: the arenas' allocated chunks and the chunks malloc mmapped on their own, as
+         * the trace's heap counter counts them (tracer/heap_counter.c) */
+        size_t in_use = mi.uordblks + mi.hblkhd;
+        rt_text_printf(&t, "\n# runtime.MemStats\n# Alloc = %zu\n# Sys = %zu\n", in_use,
                        mi.arena + mi.hblkhd);
-        rt_text_printf(&t, "# HeapAlloc = %zu\n# HeapSys = %zu\n# HeapIdle = %zu\n", mi.uordblks,
+        rt_text_printf(&t, "# HeapAlloc = %zu\n# HeapSys = %zu\n# HeapIdle = %zu\n", in_use,
                        mi.arena + mi.hblkhd, mi.fordblks);
-        rt_text_printf(&t, "# HeapInuse = %zu\n# HeapReleased = %zu\n# MaxRSS = %ld\n",
-                       mi.uordblks, mi.keepcost, ru.ru_maxrss * 1024);
+        rt_text_printf(&t, "# HeapInuse = %zu\n# MaxRSS = %ld\n", in_use, ru.ru_maxrss * 1024);
     }
     tr_bucket_snapshot_free(&snap);
     return rt_text_finish(&t, rc);
