@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# http_slowloris: 256 slow clients (http_slowloris.py: half a request each, a header line every
+# 2 s, then silence) against ltprof-demo-cpu preloaded with LTPROF_HTTP. The program must keep
+# running (its CPU time grows throughout), the server must close every silent connection
+# within 40 s (its idle timeout is 30 s) and answer a good request afterwards.
+source "$(dirname "$0")/lib.sh"
+demo_cpu=$LTPROF_BUILD_DIR/bin/ltprof-demo-cpu
+require_built
+port=$(free_port)
+LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="127.0.0.1:$port" "$demo_cpu" 120 \
+    >"$IT_TMP/demo.out" 2>"$IT_TMP/demo.err" &
+pid=$!
+IT_PIDS+=($pid)
+IT_LOGS+=("$IT_TMP/demo.err")
+wait_http "http://127.0.0.1:$port/debug/pprof/"
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+
+step "256 slow clients: 8 s of trickling, then silence"
+before=$(cpu_ticks)
+"$PYTHON" "$IT_DIR/http_slowloris.py" "$port" 256 8 || soft_fail "slow clients"
+kill -0 "$pid" 2>/dev/null || fail "the program died under the slow clients"
+after=$(cpu_ticks)
+echo "the program's CPU time during the attack: $((after - before)) ticks"
+[ $((after - before)) -gt 100 ] || soft_fail "the program stalled: $((after - before)) ticks"
+it_finish
