@@ -296,6 +296,19 @@ wait_http() {
     fail "nothing answers at $url after ${limit}s"
 }
 
+# serve_demo_cpu SECONDS: starts ltprof-demo-cpu for SECONDS, preloaded with LTPROF_HTTP on a
+# free loopback port, and waits until it serves; sets `port` and `pid` (not a $(...) call: the
+# cleanup list must see the pid). Its output goes to $IT_TMP/demo.out and demo.err.
+serve_demo_cpu() {
+    port=$(free_port)
+    LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="127.0.0.1:$port" "$LTPROF_BUILD_DIR/bin/ltprof-demo-cpu" \
+        "$1" >"$IT_TMP/demo.out" 2>"$IT_TMP/demo.err" &
+    pid=$!
+    IT_PIDS+=($pid)
+    IT_LOGS+=("$IT_TMP/demo.err")
+    wait_http "http://127.0.0.1:$port/debug/pprof/"
+}
+
 # check_status URL STATUS [BODY_LINE] [CURL_ARGS...]: the reply's status is STATUS and, when
 # BODY_LINE is not empty, its body is exactly BODY_LINE plus a newline (Go's error replies).
 check_status() {

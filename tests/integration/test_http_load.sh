@@ -11,18 +11,11 @@
 # arenas are made once; a leak of a descriptor or a kilobyte per request would show ten
 # thousand of them.
 source "$(dirname "$0")/lib.sh"
-demo_cpu=$LTPROF_BUILD_DIR/bin/ltprof-demo-cpu
 load=$LTPROF_PROGRAMS/http_load
 
 require_built
 require_file "$load" "tests/programs/http_load.c"
-port=$(free_port)
-LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="127.0.0.1:$port" "$demo_cpu" 120 \
-    >"$IT_TMP/demo.out" 2>"$IT_TMP/demo.err" &
-pid=$!
-IT_PIDS+=($pid)
-IT_LOGS+=("$IT_TMP/demo.err")
-wait_http "http://127.0.0.1:$port/debug/pprof/"
+serve_demo_cpu 120
 
 # state: "rss_kib fds threads" of the program now.
 state() {

@@ -5,15 +5,8 @@
 # running (its CPU time grows throughout), the server must close every silent connection
 # within 40 s (its idle timeout is 30 s) and answer a good request afterwards.
 source "$(dirname "$0")/lib.sh"
-demo_cpu=$LTPROF_BUILD_DIR/bin/ltprof-demo-cpu
 require_built
-port=$(free_port)
-LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="127.0.0.1:$port" "$demo_cpu" 120 \
-    >"$IT_TMP/demo.out" 2>"$IT_TMP/demo.err" &
-pid=$!
-IT_PIDS+=($pid)
-IT_LOGS+=("$IT_TMP/demo.err")
-wait_http "http://127.0.0.1:$port/debug/pprof/"
+serve_demo_cpu 120
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 
 step "256 slow clients: 8 s of trickling, then silence"
