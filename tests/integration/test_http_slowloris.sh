@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # http_slowloris: 256 slow clients (http_slowloris.py: half a request each, a header line every
 # 2 s, then silence) against ltprof-demo-cpu preloaded with LTPROF_HTTP. The program must keep
-# running (its CPU time grows throughout), the server must close every silent connection
+# running (more than 1 s of CPU time during the attack), the server must close every silent connection
 # within 40 s (its idle timeout is 30 s) and answer a good request afterwards.
 source "$(dirname "$0")/lib.sh"
 require_built

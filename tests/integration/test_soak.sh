@@ -6,9 +6,9 @@
 # LTPROF_SOAK_SECONDS (default 60; `LTPROF_SOAK_SECONDS=600 ctest -R integration_soak` is the
 # 10-minute run of docs/reliability.md). After a warm-up of 25 traces, the process's private
 # RSS, malloc's bytes in use, descriptors and threads are read every 10 s; at the end none may
-# have grown (medians of the last third of the readings against the first third's: malloc in
-# use at most 2 MiB more, private RSS 16 MiB; descriptors and threads not at all, once the last
-# connection threads are gone), every trace must have been answered with a trace, and the
+# have grown (the last third of the readings against the first third: malloc in use by the
+# lowest reading of each, at most 2 MiB more; private RSS by the medians, 16 MiB; descriptors
+# and threads not at all, once the last connection threads are gone), every trace must have been answered with a trace, and the
 # program must still serve.
 source "$(dirname "$0")/lib.sh"
 demo=$LTPROF_BUILD_DIR/bin/ltprof-demo-http
