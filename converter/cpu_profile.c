@@ -129,8 +129,10 @@ int cv_cpu_profile_write(struct cv_state *st, struct ltprof_error *err)
         return rc;
     struct cv_profile *pr = st->profiles[CV_PROFILE_CPU];
     struct pprof_builder *b = cv_profile_builder(pr);
-    if (st->have_time)
-        pprof_builder_set_time(b, st->first_ns, st->last_ns - st->first_ns);
+    if (st->have_time) { /* a span of more than 2^63 ns only comes from broken clocks */
+        uint64_t span = (uint64_t)st->last_ns - (uint64_t)st->first_ns;
+        pprof_builder_set_time(b, st->first_ns, span > INT64_MAX ? INT64_MAX : (int64_t)span);
+    }
     if ((rc = add_comments(st, b)) != 0)
         return cv_error(err, rc, "failed to build the CPU profile: %s", cv_status_text(rc));
     return cv_profile_finish(pr, err);

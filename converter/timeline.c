@@ -540,6 +540,7 @@ int tl_thread_start(struct tl_timeline *tl, uint64_t ts, int64_t pid, uint32_t t
     struct tl_thread *old = find_live(tl, pid, tid), *creator = NULL;
     if (old && (rc = tl_thread_exit(tl, ts, pid, tid))) /* its exit was lost: tid reused */
         return rc;
+    ts = clamp(tl, old, ts); /* not before the trace, nor before the lifetime it replaces */
     if (creator_tid && creator_tid != tid) {
         if ((rc = get_thread(tl, pid, creator_tid, &creator)))
             return rc;
@@ -928,6 +929,7 @@ int tl_heap(struct tl_timeline *tl, uint64_t ts, int64_t pid, uint32_t tid, uint
     if (!t)
         return 0;
     ts = clamp(tl, t, ts);
+    t->last_ts = ts; /* written on the thread's P: what follows cannot be earlier */
     EMIT(tl, heap, t, ts, bytes);
     return 0;
 }

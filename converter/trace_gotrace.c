@@ -49,6 +49,12 @@ struct go_pending {
     const char *leaf;
 };
 
+/* The P of an exited thread, free since its end. */
+struct free_p {
+    uint64_t p;
+    uint64_t since; /* timeline ns */
+};
+
 struct go_out {
     struct cv_state *st;
     FILE *file;
@@ -60,11 +66,13 @@ struct go_out {
     uint64_t t0;
     struct cv_vec threads;   /* struct go_thread, by tl_thread index */
     uint64_t next_g;
-    struct cv_vec free_ps;   /* uint64_t P ids of exited threads */
+    struct cv_vec free_ps;   /* struct free_p: the Ps of exited threads */
     uint64_t nps;            /* P ids handed out so far */
     uint64_t procs_announced;/* last Gomaxprocs value */
     struct cv_vec stacks;    /* struct go_stack_key_rec: stacks with a leaf frame added */
     struct cv_index stack_index;
+    struct cv_vec tasks;     /* uint64_t: Go ids of the tasks created, to refuse a second */
+    struct cv_index task_index;
     struct cv_vec plain_ids; /* uint64_t writer ids of the plain stacks, by cv stack id - 1 */
     struct cv_vec pending;   /* struct go_pending: stacks named at the end */
     struct cv_symbolized sym;
@@ -81,9 +89,16 @@ static int file_write(void *ctx, const void *data, size_t size)
     return 0;
 }
 
+/* Go reads times as int64: a time from a broken clock (before the trace, or centuries after
+ * it) is held at the nearest end of that range. The mapping never decreases, so any order of
+ * events that was valid stays valid. */
+#define MAX_TICK (1ull << 62)
+
 static uint64_t tick(const struct go_out *o, uint64_t ts)
 {
-    return ts - o->t0 + EVENTS_TICK;
+    if (ts < o->t0)
+        return EVENTS_TICK;
+    return ts - o->t0 < MAX_TICK ? ts - o->t0 + EVENTS_TICK : MAX_TICK + EVENTS_TICK;
 }
 
 /* Queues one event (at most 4 arguments). */
@@ -250,17 +265,19 @@ static int proc_ensure(struct go_out *o, const struct tl_thread *t, uint64_t ts)
     return 0;
 }
 
-static uint64_t proc_alloc(struct go_out *o)
+/* A P for a thread starting at `ts`: the lowest free id keeps rows dense, but only a P whose
+ * thread ended by then (clocks of two CPUs can put a new thread's start before the end of the
+ * one it replaces, and a P's events must stay in time order). */
+static uint64_t proc_alloc(struct go_out *o, uint64_t ts)
 {
-    if (o->free_ps.len == 0)
-        return o->nps++;
-    /* the lowest free id keeps rows dense */
-    uint64_t *ps = o->free_ps.items;
-    size_t best = 0;
-    for (size_t i = 1; i < o->free_ps.len; i++)
-        if (ps[i] < ps[best])
+    struct free_p *ps = o->free_ps.items;
+    size_t best = SIZE_MAX;
+    for (size_t i = 0; i < o->free_ps.len; i++)
+        if (ps[i].since <= ts && (best == SIZE_MAX || ps[i].p < ps[best].p))
             best = i;
-    uint64_t p = ps[best];
+    if (best == SIZE_MAX)
+        return o->nps++;
+    uint64_t p = ps[best].p;
     ps[best] = ps[--o->free_ps.len];
     return p;
 }
@@ -285,11 +302,11 @@ static int go_thread_new(void *ctx, const struct tl_thread *t, uint64_t ts,
             return LTPROF_ERR_NOMEM;
     struct go_thread *g = gt(o, t);
     g->g = o->next_g++;
-    g->p = proc_alloc(o);
+    g->p = proc_alloc(o, ts);
     g->label = gotrace_string(o->w, t->name);
     uint64_t newstk = entry_stack(o, t, start_fn);
     if (waiting) { /* the start-up block: it existed, blocked, when the trace began */
-        uint64_t at = ts - o->t0 + STARTUP_TICK;
+        uint64_t at = tick(o, ts) - (EVENTS_TICK - STARTUP_TICK);
         if ((rc = EV3(GT_GO_CREATE, GOTRACE_NO_P, at, g->g, newstk, 0)))
             return rc;
         g->seq = 1; /* GoWaiting counts */
@@ -407,8 +424,9 @@ static int go_wake(void *ctx, const struct tl_thread *t, uint64_t ts, enum tl_st
         return EV3(GT_GO_SYS_EXIT, g->p, tick(o, ts), g->g, g->seq, 0);
     uint64_t stk = go_stack(o, stack, waker ? release_function(how) : wait_function_of(from));
     /* On the waker's P at the release: the reorder window puts it among the waker's events,
-     * so it is the waker's goroutine that unblocks (an exited waker has no P left). */
-    if (waker && waker->state != TL_EXITED && gt(o, waker))
+     * so it is the waker's goroutine that unblocks (an exited waker has no P left). A release
+     * stamped before the block (two CPUs' clocks disagree) cannot be the waker's in Go. */
+    if (waker && waker->state != TL_EXITED && gt(o, waker) && waker_ts >= t->wait_ts)
         return EV3(GT_GO_UNBLOCK, gt(o, waker)->p, tick(o, waker_ts), g->g, g->seq, stk);
     /* Nobody known: the thread's own idle P unblocks it (goroutine 0). */
     return EV3(GT_GO_UNBLOCK, g->p, tick(o, ts), g->g, g->seq, stk);
@@ -425,10 +443,10 @@ static int go_thread_end(void *ctx, const struct tl_thread *t, uint64_t ts)
         return rc;
     g->running = false;
     g->proc_started = false;
-    uint64_t *slot = cv_vec_push(&o->free_ps);
+    struct free_p *slot = cv_vec_push(&o->free_ps);
     if (!slot)
         return LTPROF_ERR_NOMEM;
-    *slot = g->p;
+    *slot = (struct free_p){.p = g->p, .since = ts};
     return 0;
 }
 
@@ -452,6 +470,41 @@ static uint64_t annotation_stack(struct go_out *o, const struct tl_thread *t, ui
     return stk ? stk : entry_stack(o, t, 0); /* regions need a stack (§2.13) */
 }
 
+struct task_key {
+    const struct go_out *o;
+    uint64_t id;
+};
+
+static bool task_eq(const void *ctx, size_t pos)
+{
+    const struct task_key *k = ctx;
+    return *CV_VEC_AT(&k->o->tasks, uint64_t, pos) == k->id;
+}
+
+static uint64_t task_rehash(const void *ctx, size_t pos)
+{
+    return cv_hash_pair(*CV_VEC_AT(&((const struct go_out *)ctx)->tasks, uint64_t, pos), 0, 0);
+}
+
+/* Records a task's creation: 1 when new, 0 when created before (Go refuses a task id created
+ * twice; a process that execs starts its ids again), or LTPROF_ERR_NOMEM. */
+static int task_created(struct go_out *o, uint64_t id)
+{
+    struct task_key k = {o, id};
+    uint64_t h = cv_hash_pair(id, 0, 0);
+    if (cv_index_find(&o->task_index, h, task_eq, &k) != SIZE_MAX)
+        return 0;
+    uint64_t *slot = cv_vec_push(&o->tasks);
+    if (!slot)
+        return LTPROF_ERR_NOMEM;
+    *slot = id;
+    if (cv_index_insert(&o->task_index, h, o->tasks.len - 1, task_rehash, o)) {
+        o->tasks.len--;
+        return LTPROF_ERR_NOMEM;
+    }
+    return 1;
+}
+
 static int go_task(void *ctx, const struct tl_thread *t, uint64_t ts, uint64_t task,
                    uint64_t parent, const char *type, bool end, uint32_t stack)
 {
@@ -460,6 +513,9 @@ static int go_task(void *ctx, const struct tl_thread *t, uint64_t ts, uint64_t t
     uint64_t stk = annotation_stack(o, t, stack);
     if (end)
         return EV2(GT_TASK_END, g->p, tick(o, ts), go_task_id(t, task), stk);
+    int fresh = task_created(o, go_task_id(t, task));
+    if (fresh <= 0)
+        return fresh; /* the second creation of a task is left out */
     return EV4(GT_TASK_CREATE, g->p, tick(o, ts), go_task_id(t, task), go_task_id(t, parent),
                gotrace_string(o->w, type), stk);
 }
@@ -500,16 +556,25 @@ static int go_finish(void *ctx, uint64_t end_ts, const struct tl_thread *const *
 {
     struct go_out *o = ctx;
     int rc = 0;
+    /* The end: no earlier than any event (a heap counter can be the latest, and it does not
+     * move its thread's time). */
+    uint64_t end = tick(o, end_ts) > o->now ? tick(o, end_ts) : o->now;
     /* Still running: preempted at the end (the 1.19 UI needs every GoStart ended). */
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct go_thread *g = gt(o, live[i]);
         if (g && g->running)
-            rc = EV1(GT_GO_PREEMPT, g->p, tick(o, end_ts), 0);
+            rc = EV1(GT_GO_PREEMPT, g->p, end, 0);
     }
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct go_thread *g = gt(o, live[i]);
         if (g && g->proc_started)
-            rc = EV0(GT_PROC_STOP, g->p, tick(o, end_ts));
+            rc = EV0(GT_PROC_STOP, g->p, end);
+    }
+    if (rc == 0 && o->procs_announced == 0) { /* no thread ran: one idle P, or Go finds the
+                                                 trace empty and refuses it */
+        o->procs_announced = 1;
+        if (!(rc = EV1(GT_PROC_START, 0, end, 0)) && !(rc = EV2(GT_GOMAXPROCS, 0, end, 1, 0)))
+            rc = EV0(GT_PROC_STOP, 0, end);
     }
     if (rc == 0)
         rc = gt_reorder_flush(o->rq);
@@ -539,6 +604,8 @@ static void go_destroy(void *ctx)
     cv_vec_fini(&o->free_ps);
     cv_vec_fini(&o->stacks);
     cv_index_fini(&o->stack_index);
+    cv_vec_fini(&o->tasks);
+    cv_index_fini(&o->task_index);
     cv_vec_fini(&o->plain_ids);
     cv_vec_fini(&o->pending);
     free(o->path);
@@ -575,8 +642,9 @@ int tl_gotrace_output_create(struct cv_state *st, const char *path, struct tl_ou
     o->st = st;
     o->next_g = 1;
     cv_vec_init(&o->threads, sizeof(struct go_thread));
-    cv_vec_init(&o->free_ps, sizeof(uint64_t));
+    cv_vec_init(&o->free_ps, sizeof(struct free_p));
     cv_vec_init(&o->stacks, sizeof(struct go_stack_key_rec));
+    cv_vec_init(&o->tasks, sizeof(uint64_t));
     cv_vec_init(&o->plain_ids, sizeof(uint64_t));
     cv_vec_init(&o->pending, sizeof(struct go_pending));
     if (!(o->file = fopen(path, "wb"))) {

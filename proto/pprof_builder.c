@@ -700,7 +700,7 @@ int pprof_builder_add_final_sample(struct pprof_builder *b, const uint64_t *loca
                                    size_t n_locations, const int64_t *values,
                                    const struct pprof_label *labels, size_t n_labels) {
     int rc = check_sample_args(b, location_ids, n_locations, values, labels, n_labels);
-    if (rc == LTPROF_OK && (n_locations > 256 || n_labels > 16 || b->stream_done))
+    if (rc == LTPROF_OK && (n_locations > 256 || n_labels > PPROF_MAX_FINAL_LABELS || b->stream_done))
         rc = LTPROF_ERR_INVALID;
     if (rc == LTPROF_OK)
         rc = RESERVE(b->labels, b->n_labels, n_labels);
@@ -967,6 +967,13 @@ int pprof_builder_write_file(struct pprof_builder *b, const char *path) {
     return rc;
 }
 
+/* A count or size as pprof's int64 holds it: anything beyond is INT64_MAX (only broken
+ * traces get there). */
+static int64_t saturated(double v)
+{
+    return v >= 9223372036854775807.0 ? INT64_MAX : v > 0 ? (int64_t)v : 0;
+}
+
 void pprof_scale_heap_sample(uint64_t count, uint64_t bytes, uint64_t rate, int64_t *count_out,
                              int64_t *bytes_out)
 {
@@ -975,11 +982,12 @@ void pprof_scale_heap_sample(uint64_t count, uint64_t bytes, uint64_t rate, int6
         return;
     }
     if (rate <= 1) {
-        *count_out = (int64_t)count, *bytes_out = (int64_t)bytes;
+        *count_out = count > INT64_MAX ? INT64_MAX : (int64_t)count;
+        *bytes_out = bytes > INT64_MAX ? INT64_MAX : (int64_t)bytes;
         return;
     }
     double avg = (double)bytes / (double)count;
     double scale = 1.0 / (1.0 - exp(-avg / (double)rate));
-    *count_out = (int64_t)((double)count * scale);
-    *bytes_out = (int64_t)((double)bytes * scale);
+    *count_out = saturated((double)count * scale);
+    *bytes_out = saturated((double)bytes * scale);
 }

@@ -95,9 +95,11 @@ typedef int (*pprof_write_fn)(void *ctx, const void *data, size_t len);
 /*
  * Adds a sample the caller has aggregated already: it is never merged with another (two final
  * samples with the same stack and labels stay two), and it is encoded at once into a compact
- * buffer instead of the builder's tables, or straight into the output when streaming.
- * 0 or a negative ltprof_status.
+ * buffer instead of the builder's tables, or straight into the output when streaming. At most
+ * 256 locations and PPROF_MAX_FINAL_LABELS labels (a thread's 16 labels and the 3 that name
+ * it fit). 0 or a negative ltprof_status.
  */
+#define PPROF_MAX_FINAL_LABELS 32
 int pprof_builder_add_final_sample(struct pprof_builder *b, const uint64_t *location_ids,
                                    size_t n_locations, const int64_t *values,
                                    const struct pprof_label *labels, size_t n_labels);

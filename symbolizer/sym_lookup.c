@@ -327,8 +327,9 @@ size_t sym_lookup(struct sym_session *s, struct sym_module *m, uint64_t addr,
     int n;
     struct sym_cache_slot *slot = s->cache_cap ? cache_slot(s, addr) : NULL;
     if (slot != NULL && slot->used) {
-        src = &s->frames[slot->first];
         n = slot->n;
+        if (n > 0) /* an address known to have no frame may come before any frame is kept */
+            src = &s->frames[slot->first];
     } else {
         if (m == NULL)
             m = sym_find_module(s, addr);

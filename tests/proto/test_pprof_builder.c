@@ -353,6 +353,31 @@ static int case_final_samples(void) {
         free(out.data);
         free(other.data);
     }
+    /* As many labels as the converter gives a CPU sample (thread, tid, pid and a thread's 16
+     * labels), and the limit. */
+    struct mem_sink out = {0};
+    b = pprof_builder_create(pprof_kind_lookup("cpu"), PERIOD);
+    CHECK(b);
+    struct pprof_label many[PPROF_MAX_FINAL_LABELS + 1];
+    char keys[PPROF_MAX_FINAL_LABELS + 1][8];
+    for (int i = 0; i <= PPROF_MAX_FINAL_LABELS; i++) {
+        snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+        many[i] = (struct pprof_label){.key = keys[i], .num = i};
+    }
+    int64_t one[] = {1, PERIOD};
+    CHECK(pprof_builder_add_final_sample(b, NULL, 0, one, many, 19) == 0);
+    CHECK(pprof_builder_add_final_sample(b, NULL, 0, one, many, PPROF_MAX_FINAL_LABELS) == 0);
+    CHECK(pprof_builder_add_final_sample(b, NULL, 0, one, many, PPROF_MAX_FINAL_LABELS + 1) ==
+          LTPROF_ERR_INVALID);
+    CHECK(pprof_builder_write(b, mem_sink_write, &out) == 0);
+    profile_t *p = decode_gzip(out.data, out.len);
+    check_well_formed(p);
+    CHECK(p->n_sample == 2 && p->sample[0]->n_label == 19 &&
+          p->sample[1]->n_label == PPROF_MAX_FINAL_LABELS);
+    CHECK(find_label(p, p->sample[0], "k18")->num == 18);
+    perftools__profiles__profile__free_unpacked(p, NULL);
+    pprof_builder_destroy(b);
+    free(out.data);
     return 0;
 }
 
