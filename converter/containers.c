@@ -65,6 +65,8 @@ static int vec_reserve(struct cv_vec *v, size_t extra)
 {
     if (v->len + extra <= v->cap)
         return 0;
+    if (extra > SIZE_MAX / 2 / v->elem - v->len)
+        return -1; /* no doubling below could hold it */
     size_t cap = v->cap ? v->cap : 16;
     while (cap < v->len + extra)
         cap *= 2;
@@ -84,6 +86,15 @@ void *cv_vec_push(struct cv_vec *v)
     memset(item, 0, v->elem);
     v->len++;
     return item;
+}
+
+void *cv_vec_grow(struct cv_vec *v, size_t n)
+{
+    if (vec_reserve(v, n) != 0)
+        return NULL;
+    void *first = (char *)v->items + v->len * v->elem;
+    v->len += n;
+    return first;
 }
 
 size_t cv_vec_append(struct cv_vec *v, const void *src, size_t n)

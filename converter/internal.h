@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internal to converter/: the conversion state that events.c fills from babeltrace2 messages
- * and cpu_profile.c turns into a pprof profile. Nothing here crosses the folder.
+ * Internal to converter/: the conversion state that events.c fills from events (which
+ * event_reader.c decodes from babeltrace2 messages) and the profile and trace writers turn into
+ * files. Nothing here crosses the folder.
  */
 #ifndef LTPROF_CONVERTER_INTERNAL_H
 #define LTPROF_CONVERTER_INTERNAL_H
@@ -91,7 +92,7 @@ struct cv_index {
     size_t used;
 };
 
-struct cv_class_cache; /* events.c */
+struct cv_event_reader; /* event_reader.c */
 struct cv_profile;     /* profile_out.c */
 struct live_block;     /* event_profiles.c */
 
@@ -135,8 +136,7 @@ struct cv_state {
     struct live_block *live;    /* sampled blocks not freed yet (event_profiles.c) */
     size_t live_cap, live_n;
     uint64_t memprofile_rate;   /* of the first ltprof:alloc */
-    struct cv_class_cache *classes;
-    size_t n_classes, cap_classes;
+    struct cv_event_reader *reader; /* made with the first message */
 
     bool seen_process_info;
     uint32_t schema_version;
@@ -152,8 +152,77 @@ struct cv_state {
     size_t nouts;
     bool timeline_failed;
     bool trace_finished; /* trace.out and trace.json are complete */
-    int64_t current_tid; /* vtid of the event being read, 0 when the trace has no vtid */
 };
+
+/* ---- events (events.c; event_reader.c decodes them from babeltrace2 messages) ------------ */
+
+/* The events the converter reads: the ltprof provider's (tracer/ltprof_tp.h) and LTTng-UST's
+ * statedump and library events (for symbols). */
+enum cv_event_kind {
+    CV_EV_OTHER, /* any other event: counted and timed only */
+    CV_EV_PROCESS_INFO,
+    CV_EV_THREAD_INFO,
+    CV_EV_CPU_SAMPLE,
+    CV_EV_BIN_INFO, /* lttng_ust_statedump:bin_info and lttng_ust_lib:load */
+    CV_EV_BUILD_ID, /* lttng_ust_statedump:build_id and lttng_ust_lib:build_id */
+    CV_EV_THREAD_START,
+    CV_EV_THREAD_EXIT,
+    CV_EV_THREAD_STATE,
+    CV_EV_TRACE_INFO,
+    CV_EV_SCHED_SWITCHES,
+    CV_EV_WAIT_BEGIN,
+    CV_EV_WAIT_END,
+    CV_EV_WAKE,
+    CV_EV_SYSCALL,
+    CV_EV_HEAP,
+    CV_EV_ALLOC,
+    CV_EV_FREE,
+    CV_EV_TASK_CREATE,
+    CV_EV_TASK_END,
+    CV_EV_REGION,
+    CV_EV_LOG,
+    CV_EV_LABEL_SET,
+};
+
+#define CV_EVENT_FIELDS 8
+
+/* An event class the converter knows: its name and its payload fields, in the order of
+ * struct cv_event's `f`. A name starting with '?' is a field older schemas lack (read as 0). */
+struct cv_event_schema {
+    const char *name;
+    enum cv_event_kind kind;
+    const char *fields[CV_EVENT_FIELDS];
+};
+extern const struct cv_event_schema cv_event_schemas[];
+extern const size_t cv_event_schema_count;
+
+/* A payload field as read: an integer in `u`, a string in `s`, an array of integers in
+ * `a`/`n`. A field of another type reads as 0, "" and no elements. */
+struct cv_field {
+    uint64_t u;
+    const char *s;
+    const uint64_t *a;
+    uint64_t n;
+};
+
+/* One event, whatever it was read from. Strings and arrays stay valid for the call. */
+struct cv_event {
+    enum cv_event_kind kind;
+    int64_t pid; /* vpid context, else the trace's vpid, else 0 */
+    int64_t tid; /* vtid context, else 0 */
+    bool has_time;
+    int64_t ns; /* the event's time, ns from its clock's origin (when has_time) */
+    /* Payload times are CLOCK_MONOTONIC (what LTTng-UST's clock counts); this is what turns
+     * one into the event's scale (when has_time). */
+    int64_t mono_to_ns;
+    struct cv_field f[CV_EVENT_FIELDS];
+};
+
+/* Handles one event. 0 or a negative ltprof_status with `err` filled. */
+int cv_state_handle_event(struct cv_state *st, const struct cv_event *ev, struct ltprof_error *err);
+
+/* Frees the class cache of the babeltrace2 reader. Accepts NULL. */
+void cv_event_reader_destroy(struct cv_event_reader *r);
 
 /* Creates the output folder once. 0 or LTPROF_ERR_IO with a message. */
 int cv_output_dir_make(struct cv_state *st, struct ltprof_error *err);
@@ -175,6 +244,8 @@ void cv_vec_init(struct cv_vec *v, size_t elem);
 void cv_vec_fini(struct cv_vec *v);
 /* Appends one zeroed item and returns it, or NULL when out of memory. */
 void *cv_vec_push(struct cv_vec *v);
+/* Appends n items left uninitialized and returns the first, or NULL when out of memory. */
+void *cv_vec_grow(struct cv_vec *v, size_t n);
 /* Appends n items copied from src; returns the offset of the first, or SIZE_MAX on failure. */
 size_t cv_vec_append(struct cv_vec *v, const void *src, size_t n);
 #define CV_VEC_AT(v, type, i) (&((type *)(v)->items)[i])
