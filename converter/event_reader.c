@@ -21,8 +21,7 @@ struct class_cache {
 };
 
 struct cv_event_reader {
-    struct class_cache *classes;
-    size_t n_classes, cap_classes;
+    struct cv_vec classes; /* struct class_cache */
     struct cv_vec scratch; /* uint64_t: the array fields of the event being read */
 };
 
@@ -30,9 +29,9 @@ void cv_event_reader_destroy(struct cv_event_reader *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n_classes; i++)
-        bt_event_class_put_ref(r->classes[i].cls);
-    free(r->classes);
+    for (size_t i = 0; i < r->classes.len; i++)
+        bt_event_class_put_ref(CV_VEC_AT(&r->classes, struct class_cache, i)->cls);
+    cv_vec_fini(&r->classes);
     cv_vec_fini(&r->scratch);
     free(r);
 }
@@ -70,19 +69,14 @@ static void resolve_fields(struct class_cache *c, const struct cv_event_schema *
 
 static struct class_cache *class_cache(struct cv_event_reader *r, const bt_event_class *cls)
 {
-    for (size_t i = 0; i < r->n_classes; i++)
-        if (r->classes[i].cls == cls)
-            return &r->classes[i];
-    if (r->n_classes == r->cap_classes) {
-        size_t cap = r->cap_classes ? r->cap_classes * 2 : 32;
-        struct class_cache *c = cv_realloc(r->classes, cap * sizeof(*c));
-        if (!c)
-            return NULL;
-        r->classes = c;
-        r->cap_classes = cap;
+    for (size_t i = 0; i < r->classes.len; i++) {
+        struct class_cache *c = CV_VEC_AT(&r->classes, struct class_cache, i);
+        if (c->cls == cls)
+            return c;
     }
-    struct class_cache *c = &r->classes[r->n_classes++];
-    memset(c, 0, sizeof(*c));
+    struct class_cache *c = cv_vec_push(&r->classes);
+    if (!c)
+        return NULL;
     c->cls = cls;
     bt_event_class_get_ref(cls);
     const char *name = bt_event_class_get_name(cls);
@@ -225,6 +219,7 @@ int cv_state_handle_message(struct cv_state *st, const bt_message *msg, struct l
         st->reader = cv_calloc(1, sizeof(*st->reader));
         if (!st->reader)
             return cv_error(err, LTPROF_ERR_NOMEM, "out of memory");
+        cv_vec_init(&st->reader->classes, sizeof(struct class_cache));
         cv_vec_init(&st->reader->scratch, sizeof(uint64_t));
     }
     switch (bt_message_get_type(msg)) {
