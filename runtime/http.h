@@ -3,7 +3,8 @@
  * Internal to runtime/'s HTTP layer (libmicrohttpd): Go's net/http/pprof routes. The server and
  * the dispatch are in http_server.c; responses and waiting in http_response.c; the named
  * profiles, deltas, index and cmdline in http_profiles.c; /symbol in http_symbol.c; /profile
- * and /trace in http_record.c; the viewer at /ui/ in http_ui.c. Every handler runs on a thread that is ltprof's own (inside the
+ * and /trace in http_record.c; the viewer at /ui/ in http_ui.c; the deadline of a request in
+ * http_deadline.c. Every handler runs on a thread that is ltprof's own (inside the
  * tracer's guard), so nothing it does is traced or profiled.
  */
 #ifndef LTPROF_RUNTIME_HTTP_H
@@ -15,6 +16,9 @@
 #include <microhttpd.h>
 
 #define HTTP_MAX_BODY (64 * 1024) /* request bodies (symbol lookups, forms) */
+#define HTTP_CONNECTION_LIMIT 256
+#define HTTP_IDLE_TIMEOUT_S 30     /* no byte either way for this long closes a connection */
+#define HTTP_REQUEST_DEADLINE_S 10 /* a whole request (head and body) must arrive in this */
 
 /* One request, across libmicrohttpd's calls of the handler. */
 struct http_req {
@@ -47,6 +51,22 @@ size_t http_symbol_addresses(const char *input, size_t len,
 /* The Authorization header against the token `want` ("" = none needed), in constant time in
  * the length of `want`. 1 when it matches. */
 int http_token_matches(const char *want, const char *header);
+
+/* ---- http_deadline.c: HTTP_REQUEST_DEADLINE_S for the server's own connections ---- */
+
+/* The watcher thread; 0, or -1 when it cannot start (the server then runs without it). */
+int http_deadline_start(void);
+void http_deadline_stop(void);
+/* In a forked child: no watcher, no connections. */
+void http_deadline_forget(void);
+/* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION callback: a connection opens or closes. */
+void http_deadline_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                                 enum MHD_ConnectionNotificationCode toe);
+/* A request of `c` arrived whole (its clock stops), or its response ended (the next starts). */
+void http_deadline_request_arrived(struct MHD_Connection *c);
+void http_deadline_request_done(struct MHD_Connection *c);
+/* Connections closed for being late since the process started. */
+unsigned long http_deadline_cut(void);
 
 /* ---- http_response.c ---- */
 

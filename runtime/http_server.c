@@ -27,9 +27,6 @@
 #include "ltprof/ltprof.h"
 #include "ltprof/ltprof_http.h"
 
-#define CONNECTION_LIMIT 256
-#define IDLE_TIMEOUT_S 30
-
 static struct {
     pthread_mutex_t lock;
     struct MHD_Daemon *daemon;
@@ -287,6 +284,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     (void)cls, (void)version;
     int first = *req_cls == NULL;
+    int whole = !first && *upload_data_size == 0; /* the body, if any, is in: it is routed */
+    if (whole)
+        http_deadline_request_arrived(c);
     enum MHD_Result rc = ltprof_http_handle(c, url, method, upload_data, upload_data_size, req_cls);
     if (first && *req_cls)
         atomic_fetch_add(&server.active, 1);
@@ -296,10 +296,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls, (void)c, (void)toe;
+    (void)cls, (void)toe;
     if (*req_cls)
         atomic_fetch_sub(&server.active, 1);
     ltprof_http_request_completed(req_cls);
+    http_deadline_request_done(c);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -328,6 +329,7 @@ static void forget_in_child(void)
     server.daemon = NULL;
     server.unix_path[0] = '\0';
     pthread_mutex_init(&server.lock, NULL);
+    http_deadline_forget();
 }
 
 static void install_fork_handler(void)
@@ -368,8 +370,10 @@ LTPROF_API int ltprof_http_start(const char *address)
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
             MHD_USE_ITC | MHD_USE_ERROR_LOG,
         0, NULL, NULL, on_request, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, http_deadline_on_connection, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
     tr_guard_leave();
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -385,6 +389,8 @@ LTPROF_API int ltprof_http_start(const char *address)
     server.pid = getpid();
     memcpy(server.unix_path, unix_path, sizeof(unix_path));
     server.error[0] = '\0';
+    if (http_deadline_start() != 0)
+        RT_LOG(RT_LOG_WARN, "http", "no deadline for requests: its thread did not start");
     pthread_mutex_unlock(&server.lock);
     RT_LOG(RT_LOG_INFO, "http", "serving http://%s%s/", server.address,
            rt_config_get()->http_prefix);
@@ -410,6 +416,7 @@ LTPROF_API int ltprof_http_stop(void)
     for (int i = 0; i < 200 && atomic_load(&server.active) > 0; i++)
         usleep(10000);
     MHD_stop_daemon(d); /* joins every connection thread */
+    http_deadline_stop();
     atomic_store(&server.active, 0);
     tr_guard_leave();
     http_wait_reset();
