@@ -26,6 +26,7 @@ struct go_thread {
     uint64_t g;
     uint64_t p;
     uint64_t seq;      /* per-G counter of §2.10 */
+    uint64_t created;  /* tick of its GoCreate */
     bool proc_started; /* ProcStart written for this lifetime */
     bool running;      /* a GoStart is open */
     uint64_t label;    /* string id of its name, for GoStartLabel */
@@ -307,6 +308,7 @@ static int go_thread_new(void *ctx, const struct tl_thread *t, uint64_t ts,
     uint64_t newstk = entry_stack(o, t, start_fn);
     if (waiting) { /* the start-up block: it existed, blocked, when the trace began */
         uint64_t at = tick(o, ts) - (EVENTS_TICK - STARTUP_TICK);
+        g->created = at;
         if ((rc = EV3(GT_GO_CREATE, GOTRACE_NO_P, at, g->g, newstk, 0)))
             return rc;
         g->seq = 1; /* GoWaiting counts */
@@ -314,6 +316,7 @@ static int go_thread_new(void *ctx, const struct tl_thread *t, uint64_t ts,
     }
     if (creator) {
         struct go_thread *c = gt(o, creator);
+        g->created = tick(o, create_ts);
         if ((rc = proc_ensure(o, creator, create_ts)) ||
             (rc = EV3(GT_GO_CREATE, c->p, tick(o, create_ts), g->g, newstk,
                       go_stack(o, create_stack, "pthread_create"))))
@@ -322,6 +325,7 @@ static int go_thread_new(void *ctx, const struct tl_thread *t, uint64_t ts,
     }
     if ((rc = proc_ensure(o, t, ts)))
         return rc;
+    g->created = tick(o, ts);
     return EV3(GT_GO_CREATE, g->p, tick(o, ts), g->g, newstk, 0);
 }
 
@@ -454,7 +458,10 @@ static int go_cpu_sample(void *ctx, const struct tl_thread *t, uint64_t ts, uint
 {
     struct go_out *o = ctx;
     struct go_thread *g = gt(o, t);
-    return EV2(GT_CPU_SAMPLE, g->proc_started ? g->p : GOTRACE_NO_P, tick(o, ts), g->g,
+    /* Go merges samples with the other events by time, before them on a tie: a sample must
+     * come after its goroutine's creation, or Go sees the goroutine before it is created. */
+    uint64_t at = tick(o, ts) > g->created ? tick(o, ts) : g->created + 1;
+    return EV2(GT_CPU_SAMPLE, g->proc_started ? g->p : GOTRACE_NO_P, at, g->g,
                go_stack(o, stack, NULL));
 }
 

@@ -54,20 +54,6 @@ struct js_out {
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
-static void put_str(struct js_out *o, const char *s)
-{
-    fputc('"', o->file);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(o->file, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(o->file, "\\u%04x", *p);
-        else
-            fputc(*p, o->file);
-    }
-    fputc('"', o->file);
-}
-
 /* Microseconds since the trace began, with nanosecond decimals. */
 static void put_ts(struct js_out *o, const char *key, uint64_t ts)
 {
@@ -94,21 +80,67 @@ static int end_event(struct js_out *o)
     return 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (1 to 4), or 0 when it is not one (stray
+ * continuation byte, overlong form, surrogate, beyond U+10FFFF, cut short by the end). */
+static size_t utf8_len(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (n == 0 || p[0] > 0xf4)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80) /* also stops at the terminating NUL */
+            return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* JSON text of the character at *p (at most 6 bytes, not terminated) and its length; *p moves
+ * past it. Names and messages come from the traced program as any bytes; JSON must be UTF-8,
+ * so a byte that does not start a well-formed sequence becomes U+FFFD, as Go's encoding/json
+ * does. */
+static size_t json_char(const unsigned char **p, char out[8])
+{
+    const unsigned char *c = *p;
+    size_t n = utf8_len(c);
+    *p += n ? n : 1;
+    if (*c == '"' || *c == '\\') {
+        out[0] = '\\', out[1] = (char)*c;
+        return 2;
+    }
+    if (*c < 0x20)
+        return (size_t)snprintf(out, 8, "\\u%04x", *c);
+    if (n == 0)
+        return (size_t)snprintf(out, 8, "\\ufffd");
+    memcpy(out, c, n);
+    return n;
+}
+
+static void put_str(struct js_out *o, const char *s)
+{
+    char text[8];
+    fputc('"', o->file);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;) {
+        size_t n = json_char(&p, text);
+        fwrite(text, 1, n, o->file);
+    }
+    fputc('"', o->file);
+}
+
 /* Appends `s` JSON-escaped to buf at *len (truncating at the end of buf). */
 static void buf_str(char *buf, size_t cap, size_t *len, const char *s)
 {
     if (*len + 2 >= cap)
         return;
     buf[(*len)++] = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p && *len + 8 < cap; p++) {
-        if (*p == '"' || *p == '\\') {
-            buf[(*len)++] = '\\';
-            buf[(*len)++] = (char)*p;
-        } else if (*p < 0x20) {
-            *len += (size_t)snprintf(buf + *len, cap - *len, "\\u%04x", *p);
-        } else {
-            buf[(*len)++] = (char)*p;
-        }
+    for (const unsigned char *p = (const unsigned char *)s; *p && *len + 8 < cap;) {
+        char text[8];
+        size_t n = json_char(&p, text);
+        memcpy(buf + *len, text, n);
+        *len += n;
     }
     buf[(*len)++] = '"';
 }

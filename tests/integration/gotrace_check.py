@@ -158,6 +158,9 @@ def cmd_json(path, opts):
             starts = {e['id'] for e in events if e.get('ph') == 's'}
             ends = {e['id'] for e in events if e.get('ph') == 'f'}
             check(len(starts & ends) >= int(val), '%d wake/create arrows (want %s+)' % (len(starts & ends), val))
+        elif key == '--log':
+            msgs = [e['args'].get('message') for e in events if e.get('cat') == 'log']
+            check(val in msgs, 'a log message %r (have %r)' % (val, msgs[:5]))
         elif key == '--samples':
             n = sum(1 for e in events if e.get('ph') == 'i' and e.get('name') == 'CPU sample')
             check(n >= int(val), '%d CPU samples (want %s+)' % (n, val))

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # bad_input: `ltprof convert` on inputs that are not usable ltprof traces (missing dir, empty
-# dir, random files, random metadata, truncated stream, truncated metadata, no ltprof events,
-# unknown schema version) must fail cleanly: exit status 1..127, exactly one stderr line
+# dir, random files, random metadata, truncated stream, truncated metadata, an event class
+# without a field ltprof needs, no ltprof events, unknown schema version) must fail cleanly: exit status 1..127, exactly one stderr line
 # "ltprof: ..." (or "ltprof convert: ..."), within 60 s. A real trace is converted first to
 # prove the command works.
 source "$(dirname "$0")/lib.sh"
@@ -93,6 +93,26 @@ cp -r "$IT_TMP/good/ctf" "$IT_TMP/trunc-meta-packet"
 m3=$(find "$IT_TMP/trunc-meta-packet" -name metadata | sed -n 1p)
 truncate -s 4096 "$m3"
 expect_error truncated-metadata-boundary "$IT_TMP/trunc-meta-packet"
+
+# An event class without a field ltprof needs (a tracer of another schema): the metadata's
+# cpu_sample declares weight_xx instead of weight_ns, same size, so babeltrace2 still decodes
+# every event and only the converter can object.
+cp -r "$IT_TMP/good/ctf" "$IT_TMP/missing-field"
+m4=$(find "$IT_TMP/missing-field" -name metadata | sed -n 1p)
+python3 - "$m4" <<'PY' || fail "could not rename a field in the metadata"
+import sys
+path = sys.argv[1]
+data = bytearray(open(path, 'rb').read())
+at = data.index(b'name = "ltprof:cpu_sample";')
+field = data.index(b'_weight_ns;', at)
+data[field:field + 11] = b'_weight_xx;'
+open(path, 'wb').write(data)
+PY
+run_limited 60 babeltrace2 "$IT_TMP/missing-field" >"$IT_TMP/missing-field.txt" 2>&1 ||
+    fail "babeltrace2 cannot read the trace with the renamed field"
+grep -q 'weight_xx = ' "$IT_TMP/missing-field.txt" ||
+    fail "babeltrace2 does not show the renamed field"
+expect_error missing-field "$IT_TMP/missing-field" 'cpu_sample has no field "weight_ns"'
 
 step "a trace without ltprof events (liblttng-ust-libc-wrapper on /bin/ls)"
 wrapper=$(find /usr/lib -name 'liblttng-ust-libc-wrapper.so*' 2>/dev/null | sed -n 1p)

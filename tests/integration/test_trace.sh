@@ -6,7 +6,8 @@
 # `go tool trace` accept, whose -pprof=sync, syscall and sched profiles name the right call
 # sites, whose viewer pages all answer without a panic; mutex.pb.gz, block.pb.gz and
 # threadcreate.pb.gz put the waits and the thread creations at the right functions; babeltrace2 with sink.ltprof.gotrace
-# writes the same trace.out and, asked with json=yes, the same timeline as valid JSON.
+# writes the same trace.out and, asked with json=yes, the same timeline as valid JSON (a log
+# message that is not UTF-8 keeps its good characters, its bad byte becomes U+FFFD).
 source "$(dirname "$0")/lib.sh"
 prog=$LTPROF_PROGRAMS/trace_mix
 
@@ -128,5 +129,6 @@ cmp "$trace" "$IT_TMP/bt2/trace.out" || fail "sink.ltprof.gotrace wrote another 
 step "trace.json (Chrome/Perfetto)"
 "${GTCHECK[@]}" json "$IT_TMP/bt2/trace.json" --thread lock-1 --thread consumer --thread piper \
     --slice 'blocked: mutex' --slice 'blocked: cond' --slice 'syscall: read' \
-    --slice 'sleep: nanosleep' --slice running --flows 20 --samples 1 || soft_fail "JSON trace"
+    --slice 'sleep: nanosleep' --slice running --flows 20 --samples 1 \
+    --log "$(printf 'caf\xc3\xa9 \xef\xbf\xbd!')" || soft_fail "JSON trace"
 it_finish

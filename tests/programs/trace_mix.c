@@ -301,6 +301,8 @@ int main(void)
     }
     ltprof_region_end(task, "feed");
     ltprof_log(task, "status", "fed all threads");
+    /* Messages are any bytes: trace.json must stay valid UTF-8 (0xff becomes U+FFFD). */
+    ltprof_log(task, "bytes", "caf\xc3\xa9 \xff!");
     ltprof_region_begin(task, "join");
     for (int i = 0; i < n; i++)
         pthread_join(t[i], NULL);
