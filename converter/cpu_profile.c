@@ -111,13 +111,7 @@ static int add_comments(struct cv_state *st, struct pprof_builder *b)
     snprintf(text, sizeof(text), "ltprof: %llu CPU samples, engine %s, %.1f%% of stacks complete",
              (unsigned long long)sm->cpu_samples, sm->cpu_engine[0] ? sm->cpu_engine : "unknown",
              complete);
-    int rc = pprof_builder_add_comment(b, text);
-    if (rc == 0 && sm->discarded_events) {
-        snprintf(text, sizeof(text), "ltprof: the tracer lost %llu events: the profile is incomplete",
-                 (unsigned long long)sm->discarded_events);
-        rc = pprof_builder_add_comment(b, text);
-    }
-    return rc;
+    return pprof_builder_add_comment(b, text);
 }
 
 int cv_cpu_profile_write(struct cv_state *st, struct ltprof_error *err)
@@ -135,5 +129,5 @@ int cv_cpu_profile_write(struct cv_state *st, struct ltprof_error *err)
     }
     if ((rc = add_comments(st, b)) != 0)
         return cv_error(err, rc, "failed to build the CPU profile: %s", cv_status_text(rc));
-    return cv_profile_finish(pr, err);
+    return cv_profile_finish(st, pr, err);
 }

@@ -298,7 +298,7 @@ static int write_one(struct cv_state *st, int which, const char *kind, struct cv
             continue;
         rc = cv_profile_sample(st, *slot, c->stack, values, NULL, 0, err);
     }
-    return rc ? rc : cv_profile_finish(*slot, err);
+    return rc ? rc : cv_profile_finish(st, *slot, err);
 }
 
 int cv_event_profiles_write(struct cv_state *st, struct ltprof_error *err)

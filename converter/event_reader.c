@@ -213,6 +213,29 @@ static int on_event_message(struct cv_state *st, const bt_message *msg, struct l
     return cv_state_handle_event(st, &ev, err);
 }
 
+/* A stream's discarded-events message: how many the tracer lost, and from when. */
+static int on_discarded_events(struct cv_state *st, const bt_message *msg,
+                               struct ltprof_error *err)
+{
+    struct cv_event ev = {.kind = CV_EV_LOST};
+    if (bt_message_discarded_events_get_count(msg, &ev.f[0].u) !=
+            BT_PROPERTY_AVAILABILITY_AVAILABLE ||
+        ev.f[0].u == 0)
+        return 0;
+    const bt_stream *s = bt_message_discarded_events_borrow_stream_const(msg);
+    const bt_value *v = bt_trace_borrow_environment_entry_value_by_name_const(
+        bt_stream_borrow_trace_const(s), "vpid");
+    ev.pid = v && bt_value_is_signed_integer(v) ? bt_value_integer_signed_get(v) : 0;
+    const bt_stream_class *sc = bt_stream_borrow_class_const(s);
+    if (bt_stream_class_discarded_events_have_default_clock_snapshots(sc)) {
+        const bt_clock_snapshot *cs =
+            bt_message_discarded_events_borrow_beginning_default_clock_snapshot_const(msg);
+        ev.has_time = bt_clock_snapshot_get_ns_from_origin(cs, &ev.ns) ==
+                      BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK;
+    }
+    return cv_state_handle_event(st, &ev, err);
+}
+
 int cv_state_handle_message(struct cv_state *st, const bt_message *msg, struct ltprof_error *err)
 {
     if (!st->reader) {
@@ -225,12 +248,8 @@ int cv_state_handle_message(struct cv_state *st, const bt_message *msg, struct l
     switch (bt_message_get_type(msg)) {
     case BT_MESSAGE_TYPE_EVENT:
         return on_event_message(st, msg, err);
-    case BT_MESSAGE_TYPE_DISCARDED_EVENTS: {
-        uint64_t n = 0;
-        if (bt_message_discarded_events_get_count(msg, &n) == BT_PROPERTY_AVAILABILITY_AVAILABLE)
-            st->summary.discarded_events += n;
-        return 0;
-    }
+    case BT_MESSAGE_TYPE_DISCARDED_EVENTS:
+        return on_discarded_events(st, msg, err);
     default:
         return 0;
     }

@@ -612,8 +612,27 @@ static int on_thread_created(struct cv_state *st, const struct cv_event *ev)
     return rc ? rc : cv_event_profiles_thread_created(st, stack);
 }
 
+/* Lost events are counted for the profiles' comments and the summary, and noted in the
+ * execution trace where the loss began. babeltrace2 gives the difference of the cumulative
+ * counters of a stream's consecutive packets, which can go back (2^64 - k): the sum modulo
+ * 2^64 is the true total, one difference alone is not a count. */
+static int on_lost(struct cv_state *st, const struct cv_event *ev, struct ltprof_error *err)
+{
+    st->summary.discarded_events += ev->f[0].u; /* modulo 2^64, on purpose */
+    if (!ev->has_time || ev->f[0].u > INT64_MAX) /* a correction, not a loss */
+        return 0;
+    int rc = timeline_ready(st, err);
+    if (rc || !st->timeline)
+        return rc;
+    if ((rc = tl_events_lost(st->timeline, (uint64_t)ev->ns, ev->pid)))
+        return cv_error(err, rc, "failed to write the execution trace: %s", cv_status_text(rc));
+    return 0;
+}
+
 int cv_state_handle_event(struct cv_state *st, const struct cv_event *ev, struct ltprof_error *err)
 {
+    if (ev->kind == CV_EV_LOST)
+        return on_lost(st, ev, err);
     st->summary.events++;
     if (ev->has_time) {
         if (!st->have_time || ev->ns < st->first_ns)

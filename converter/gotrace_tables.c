@@ -51,10 +51,14 @@ size_t gt_uvarint_len(uint64_t v)
 
 /* ---- open-addressing index over an entry array ------------------------------------------ */
 
-/* Re-insert every entry's hash into a table twice as large. `hash_of(i)` gives entry i's hash. */
+/* Re-insert every entry's hash into a table at least twice as large as `count` + 1 entries (the
+ * reserved stacks of gt_stack_reserve are not in the index, so `count` can have run far
+ * ahead of it). */
 static int index_grow(struct gt_index *ix, size_t count, const void *entries, size_t stride)
 {
     size_t cap = ix->cap ? ix->cap * 2 : 64;
+    while (cap < 2 * (count + 1))
+        cap *= 2;
     uint32_t *slots = cv_malloc(cap * sizeof(*slots));
     if (!slots)
         return LTPROF_ERR_NOMEM;

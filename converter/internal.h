@@ -182,6 +182,9 @@ enum cv_event_kind {
     CV_EV_REGION,
     CV_EV_LOG,
     CV_EV_LABEL_SET,
+    CV_EV_LOST, /* events the tracer lost (babeltrace2's discarded-events message, not an event
+                 * class): f[0].u how many, pid the process of the stream, time where the loss
+                 * began; not counted as an event */
 };
 
 #define CV_EVENT_FIELDS 8
@@ -293,8 +296,9 @@ int cv_profile_sample(struct cv_state *st, struct cv_profile *pr, uint32_t stack
                       struct ltprof_error *err);
 /* Its builder, for the time and comments before the profile ends. */
 struct pprof_builder *cv_profile_builder(struct cv_profile *pr);
-/* Writes the tables and closes the file. 0 or negative status + err (the file is removed). */
-int cv_profile_finish(struct cv_profile *pr, struct ltprof_error *err);
+/* Writes the tables and closes the file; a trace with lost events says so in a comment. 0 or
+ * negative status + err (the file is removed). */
+int cv_profile_finish(const struct cv_state *st, struct cv_profile *pr, struct ltprof_error *err);
 /* The path of the finished file, or NULL. */
 const char *cv_profile_path(const struct cv_profile *pr);
 /* Removes the file, finished or not (a failed conversion). */

@@ -162,9 +162,18 @@ struct pprof_builder *cv_profile_builder(struct cv_profile *pr)
     return pr->b;
 }
 
-int cv_profile_finish(struct cv_profile *pr, struct ltprof_error *err)
+int cv_profile_finish(const struct cv_state *st, struct cv_profile *pr, struct ltprof_error *err)
 {
-    int rc = pprof_builder_write(pr->b, file_write, pr);
+    int rc = 0;
+    if (st->summary.discarded_events) { /* never silently incomplete */
+        char text[160];
+        snprintf(text, sizeof(text),
+                 "ltprof: the tracer lost %llu events (its buffers were full): the profile is "
+                 "incomplete", (unsigned long long)st->summary.discarded_events);
+        rc = pprof_builder_add_comment(pr->b, text);
+    }
+    if (rc == 0)
+        rc = pprof_builder_write(pr->b, file_write, pr);
     if (rc == 0 && fflush(pr->f) != 0)
         pr->write_failed = true, pr->write_errno = errno;
     FILE *f = pr->f;

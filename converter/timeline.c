@@ -971,6 +971,40 @@ int tl_trace_info(struct tl_timeline *tl, uint64_t ts, int64_t pid, uint32_t tid
     return 0;
 }
 
+/* Losses noted in the trace; later ones are only counted (profiles' comments, summary). */
+#define LOST_NOTES_MAX 20
+
+int tl_events_lost(struct tl_timeline *tl, uint64_t ts, int64_t pid)
+{
+    int rc;
+    if ((rc = note_time(tl, ts)))
+        return rc;
+    tl->stats.losses++;
+    if (tl->stats.losses_noted == LOST_NOTES_MAX)
+        return 0;
+    /* Go's format has no note without a goroutine: one of the process's live threads, its
+     * main thread first, else any live thread. Its state does not change. */
+    struct tl_thread *t = find_live(tl, pid, (uint32_t)pid);
+    for (size_t i = 0; !t && i < tl->live.len; i++) {
+        struct tl_thread *c = thread_at(tl, *CV_VEC_AT(&tl->live, uint32_t, i));
+        t = c->pid == pid ? c : NULL;
+    }
+    if (!t && tl->live.len)
+        t = thread_at(tl, *CV_VEC_AT(&tl->live, uint32_t, 0));
+    if (!t)
+        return 0;
+    ts = clamp(tl, t, ts);
+    t->last_ts = ts;
+    char text[256];
+    snprintf(text, sizeof(text),
+             "the tracer lost events of process %lld here (its buffers were full): the trace "
+             "is incomplete; the profiles' comments give the total%s", (long long)pid,
+             ++tl->stats.losses_noted == LOST_NOTES_MAX
+                 ? " (later losses are not noted)" : "");
+    EMIT(tl, note, t, ts, text);
+    return 0;
+}
+
 int tl_finish(struct tl_timeline *tl, uint64_t end_ts)
 {
     struct tl_thread **live = cv_calloc(tl->live.len + 1, sizeof(*live));

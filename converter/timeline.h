@@ -139,7 +139,8 @@ struct tl_ops {
     int (*log)(void *ctx, const struct tl_thread *t, uint64_t ts, uint64_t task,
                const char *category, const char *message, uint32_t stack);
     int (*heap)(void *ctx, const struct tl_thread *t, uint64_t ts, uint64_t bytes);
-    /* A fact about the recording, for the reader ("scheduling: ..."), at trace start. */
+    /* A fact about the recording, for the reader ("scheduling: ...", "the tracer lost ..."),
+     * on thread t, which may not be running. */
     int (*note)(void *ctx, const struct tl_thread *t, uint64_t ts, const char *text);
     /* The trace ends at `end_ts`: close whatever is open and write the file. */
     int (*finish)(void *ctx, uint64_t end_ts, const struct tl_thread *const *live, size_t nlive);
@@ -158,6 +159,8 @@ struct tl_stats {
     uint64_t clamped;        /* event times raised to keep a thread's time monotonic */
     uint64_t regions_dropped;/* region ends that matched no open region */
     uint64_t after_exit;     /* events a thread emitted after its exit (dropped) */
+    uint64_t losses;         /* reports of events the tracer lost */
+    uint64_t losses_noted;   /* ... written as a note (the first 20 with a live thread) */
 };
 
 struct tl_timeline;
@@ -205,6 +208,8 @@ int tl_heap(struct tl_timeline *tl, uint64_t ts, int64_t pid, uint32_t tid, uint
 /* What the process said about its recording (ltprof:trace_info). */
 int tl_trace_info(struct tl_timeline *tl, uint64_t ts, int64_t pid, uint32_t tid,
                   const char *sched_source, const char *sched_note, uint64_t syscall_ns);
+/* The tracer lost events of process `pid` from `ts` on: a note on one of its threads. */
+int tl_events_lost(struct tl_timeline *tl, uint64_t ts, int64_t pid);
 /* The end: closes every thread at `end_ts` and finishes the outputs. */
 int tl_finish(struct tl_timeline *tl, uint64_t end_ts);
 void tl_get_stats(const struct tl_timeline *tl, struct tl_stats *out);

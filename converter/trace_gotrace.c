@@ -556,7 +556,8 @@ static int go_heap(void *ctx, const struct tl_thread *t, uint64_t ts, uint64_t b
 
 static int go_note(void *ctx, const struct tl_thread *t, uint64_t ts, const char *text)
 {
-    return go_log(ctx, t, ts, 0, "ltprof", text, 0);
+    int rc = proc_ensure(ctx, t, ts); /* a note can come on a thread that is not running */
+    return rc ? rc : go_log(ctx, t, ts, 0, "ltprof", text, 0);
 }
 
 static int go_finish(void *ctx, uint64_t end_ts, const struct tl_thread *const *live, size_t n)

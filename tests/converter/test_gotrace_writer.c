@@ -488,9 +488,34 @@ static int failing_write(void *ctx, const void *data, size_t size)
     return ++*calls >= 2 ? LTPROF_ERR_IO : 0;
 }
 
+/* Many reserved stacks, then a deduplicated one: the index must grow past all of them (it
+ * once doubled only once and then probed a full table forever). */
+static void limits_reserved_then_interned(void)
+{
+    struct membuf m = {0};
+    struct gotrace_writer *w = gotrace_writer_create(mem_write, &m);
+    CHECK(w);
+    struct gotrace_frame f[] = {{0x401000, "first", "a.c", 1}};
+    CHECK(gotrace_stack(w, f, 1) == 1);
+    uint64_t reserved[6000];
+    for (size_t i = 0; i < 6000; i++)
+        CHECK((reserved[i] = gotrace_stack_reserve(w)) == i + 2);
+    struct gotrace_frame g[] = {{0x402000, "late", "a.c", 2}};
+    CHECK(gotrace_stack(w, g, 1) == 6002);
+    CHECK(gotrace_stack(w, g, 1) == 6002); /* found again */
+    CHECK(gotrace_stack(w, f, 1) == 1);
+    for (size_t i = 0; i < 6000; i++)
+        CHECK(gotrace_stack_fill(w, reserved[i], f, 1) == 0);
+    CHECK(gotrace_proc_start(w, 0, 1, 1) == 0);
+    CHECK(gotrace_writer_finish(w) == 0);
+    gotrace_writer_destroy(w);
+    free(m.data);
+}
+
 static int test_limits(void)
 {
     limits_stacks();
+    limits_reserved_then_interned();
     limits_strings_and_clamps();
     limits_nomem();
     /* a write error is sticky */

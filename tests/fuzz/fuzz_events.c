@@ -5,7 +5,8 @@
  * streams the tracer would never write: every event kind in any order, fields of the wrong
  * type (read as 0, "" or no elements, as event_reader.c reads them), stacks of up to 400 PCs
  * (the converter keeps 128), out-of-order, duplicate, missing and negative times, tids of
- * several processes reused, threads that exit twice or never start, waits that end before
+ * several processes reused, threads that exit twice or never start, reports of lost events
+ * (counts of any size, as babeltrace2's can wrap), waits that end before
  * they begin, frees of blocks never allocated, schema versions out of range, module paths of
  * any bytes and label sets of any text. Every output (all profiles, trace.out, trace.json) is
  * written into a private folder.
@@ -195,10 +196,17 @@ static void gen_time(struct gen *g, struct cv_event *ev)
 static void gen_event(struct gen *g, struct cv_event *ev)
 {
     const struct cv_event_schema *s = &cv_event_schemas[fz_below(g->f, cv_event_schema_count)];
-    bool unknown = fz_byte(g->f) % 32 == 0;
+    uint8_t pick = fz_byte(g->f);
+    bool unknown = pick % 32 == 0;
     memset(ev, 0, sizeof(*ev));
     ev->kind = unknown ? CV_EV_OTHER : s->kind;
     gen_time(g, ev);
+    if (pick % 64 == 1) { /* a discarded-events report: any count, even a "negative" one */
+        ev->kind = CV_EV_LOST;
+        ev->pid = 4000 + (int64_t)fz_below(g->f, 3);
+        ev->f[0].u = gen_number(g);
+        return;
+    }
     ev->pid = 4000 + (int64_t)fz_below(g->f, fz_byte(g->f) % 8 ? 1 : 3);
     ev->tid = fz_byte(g->f) % 8 ? ev->pid + (int64_t)fz_below(g->f, 12) : 0;
     for (size_t i = 0; i < CV_EVENT_FIELDS && s->fields[i] && !unknown; i++) {
@@ -224,6 +232,11 @@ static void gen_event(struct gen *g, struct cv_event *ev)
 static void print_event(const struct cv_event *ev)
 {
     const struct cv_event_schema *s = NULL;
+    if (ev->kind == CV_EV_LOST) {
+        fprintf(stderr, "(lost) pid=%lld ns=%lld count=%llu\n", (long long)ev->pid,
+                (long long)ev->ns, (unsigned long long)ev->f[0].u);
+        return;
+    }
     for (size_t k = 0; k < cv_event_schema_count && !s; k++)
         if (cv_event_schemas[k].kind == ev->kind)
             s = &cv_event_schemas[k];
@@ -265,7 +278,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = 0;
     while (fed < MAX_EVENTS && !fz_empty(&f)) {
         gen_event(&g, &ev);
-        fed++;
+        fed += ev.kind != CV_EV_LOST; /* a report, not an event */
         if (getenv("LTPROF_FUZZ_PRINT"))
             print_event(&ev);
         if ((rc = cv_state_handle_event(st, &ev, &err)))
