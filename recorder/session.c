@@ -119,6 +119,14 @@ static int setup_channel(const char *name, uint64_t subbuf_bytes, struct ltprof_
     ch->attr.subbuf_size = subbuf_bytes;
     ch->attr.num_subbuf = 8;
     int r = lttng_enable_channel(h, ch);
+    if (r == -LTTNG_ERR_FATAL || r == -LTTNG_ERR_NO_USTCONSUMERD) { /* its consumer died */
+        snprintf(err->message, sizeof(err->message),
+                 "cannot enable the channel: the session daemon cannot trace any more (%s; "
+                 "its lttng-consumerd may have died): restart lttng-sessiond",
+                 lttng_strerror(r));
+        rc = LTPROF_ERR_IO;
+        goto end;
+    }
     if (r < 0) {
         rc = fail(err, "cannot enable the channel", r);
         goto end;

@@ -15,8 +15,11 @@
 #     is started and the trace works; with LTPROF_HTTP_SESSIOND=never the trace gets 503 with
 #     a message saying how to start one, and /profile falls back to the in-process profile;
 #     the daemon killed during a recording gives a 500, the program runs on, and the next
-#     recording starts a new daemon; a full disk under the trace folder gives a clear 500 (or a
-#     valid trace), the program runs on, and the folder is removed.
+#     recording starts a new daemon; the consumer daemon alone killed gives a 500, the next
+#     recording a 500 that says to restart lttng-sessiond (the daemon cannot trace any more),
+#     and after the restart a trace; the trace folder deleted during a recording gives a clear
+#     500 and the next recording works; a full disk under the trace folder gives a clear 500 (or
+#     a valid trace), the program runs on, and the folder is removed.
 source "$(dirname "$0")/lib.sh"
 demo_http=$LTPROF_BUILD_DIR/bin/ltprof-demo-http
 demo_cpu=$LTPROF_BUILD_DIR/bin/ltprof-demo-cpu
@@ -115,11 +118,11 @@ else
 set -uo pipefail
 mount -t tmpfs none /var/run/lttng
 mount -t tmpfs none /dev/shm
-dir=$1 lib=$2 prog=$3 p1=$4 p2=$5
+dir=$1 lib=$2 prog=$3 p1=$4 p2=$5 p3=$6
 if lttng list >/dev/null 2>&1; then echo "a session daemon is still visible"; exit 3; fi
 LD_PRELOAD=$lib LTPROF_HTTP=127.0.0.1:$p1 LTPROF_HTTP_SESSIOND=never "$prog" 20 >/dev/null 2>&1 &
 never=$!
-LD_PRELOAD=$lib LTPROF_HTTP=127.0.0.1:$p2 "$prog" 20 >/dev/null 2>&1 &
+LD_PRELOAD=$lib LTPROF_HTTP=127.0.0.1:$p2 "$prog" 60 >/dev/null 2>&1 &
 spawn=$!
 for p in $p1 $p2; do
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$p/debug/pprof/" && break; sleep 0.1; done
@@ -141,6 +144,34 @@ wait $waiter
 kill -0 $spawn 2>/dev/null && echo alive >"$dir/killed.alive"
 # The next recording starts a new daemon.
 curl -s -o "$dir/again.out" -w '%{http_code}' "http://127.0.0.1:$p2/debug/pprof/trace?seconds=1" >"$dir/again.code"
+# The consumer daemon alone killed during a recording, then a recording after it.
+curl -s -o "$dir/consumer.body" -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$p2/debug/pprof/trace?seconds=3" >"$dir/consumer.code" &
+waiter=$!
+sleep 1.5
+sd=$(cat "$pidfile")
+pgrep -P "$sd" -f consumerd >"$dir/consumer.pids"
+pkill -KILL -P "$sd" -f consumerd
+wait $waiter
+kill -0 $spawn 2>/dev/null && echo alive >"$dir/consumer.alive"
+curl -s -o "$dir/after-consumer.out" -w '%{http_code}' --max-time 60 "http://127.0.0.1:$p2/debug/pprof/trace?seconds=1" >"$dir/after-consumer.code"
+# Such a daemon cannot trace any more: restarted, as its operator would, the next works.
+kill -KILL "$sd"
+for _ in $(seq 50); do kill -0 "$sd" 2>/dev/null || break; sleep 0.1; done
+curl -s -o "$dir/restarted.out" -w '%{http_code}' --max-time 60 "http://127.0.0.1:$p2/debug/pprof/trace?seconds=1" >"$dir/restarted.code"
+# The trace folder deleted in the middle of a recording.
+mkdir -p "$dir/deltmp"
+TMPDIR=$dir/deltmp LD_PRELOAD=$lib LTPROF_HTTP=127.0.0.1:$p3 "$prog" 20 >/dev/null 2>&1 &
+del=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$p3/debug/pprof/" && break; sleep 0.1; done
+curl -s -o "$dir/deleted.body" -w '%{http_code} %{time_total}\n' --max-time 60 "http://127.0.0.1:$p3/debug/pprof/trace?seconds=3" >"$dir/deleted.code" &
+waiter=$!
+sleep 1.5
+ls -A "$dir/deltmp" >"$dir/deleted.before"
+rm -rf "$dir"/deltmp/*
+wait $waiter
+kill -0 $del 2>/dev/null && echo alive >"$dir/deleted.alive"
+curl -s -o "$dir/after-deleted.out" -w '%{http_code}' --max-time 60 "http://127.0.0.1:$p3/debug/pprof/trace?seconds=1" >"$dir/after-deleted.code"
+kill $del 2>/dev/null
 # A full disk: the trace folder on a 48 KiB file system (the metadata alone is more).
 mkdir -p "$dir/small"
 mount -t tmpfs -o size=48k none "$dir/small"
@@ -160,7 +191,7 @@ INNER
     mkdir -p /var/run/lttng /dev/shm
     rc=0
     unshare -m --propagation private bash "$IT_TMP/inner.sh" "$IT_TMP" "$LTPROF_LIB" "$demo_cpu" \
-        "$(free_port)" "$(free_port)" || rc=$?
+        "$(free_port)" "$(free_port)" "$(free_port)" || rc=$?
     [ "$rc" -ne 3 ] || fail "could not hide the machine's session daemon"
     echo "never: $(cat "$IT_TMP/never.code") $(cat "$IT_TMP/never.body")"
     [ "$(cat "$IT_TMP/never.code")" = 503 ] || soft_fail "no sessiond, never: status $(cat "$IT_TMP/never.code")"
@@ -182,6 +213,42 @@ INNER
     [ -f "$IT_TMP/killed.alive" ] || soft_fail "the program died with its session daemon"
     [ "$(cat "$IT_TMP/again.code")" = 200 ] ||
         soft_fail "the recording after the daemon died got $(cat "$IT_TMP/again.code")"
+    read -r code took <"$IT_TMP/consumer.code"
+    echo "consumer daemon (pids $(tr '\n' ' ' <"$IT_TMP/consumer.pids")) killed during" \
+         "trace?seconds=3: $code after ${took}s: $(head -c 300 "$IT_TMP/consumer.body" | tr -cd '[:print:]')"
+    [ -s "$IT_TMP/consumer.pids" ] || soft_fail "no consumer daemon to kill"
+    case $code in
+    500) grep -q 'Could not finish tracing' "$IT_TMP/consumer.body" ||
+             soft_fail "consumer killed: unclear error" ;;
+    200) run_limited 120 "$GO" tool trace -d "$IT_TMP/consumer.body" >/dev/null 2>&1 ||
+             soft_fail "consumer killed: a 200 with a trace go tool trace refuses" ;;
+    *) soft_fail "consumer killed: status $code" ;;
+    esac
+    [ -f "$IT_TMP/consumer.alive" ] || soft_fail "the program died with the consumer daemon"
+    echo "the recording after it: $(cat "$IT_TMP/after-consumer.code"):" \
+         "$(head -c 300 "$IT_TMP/after-consumer.out" | tr -cd '[:print:]')"
+    [ "$(cat "$IT_TMP/after-consumer.code")" = 500 ] &&
+        grep -q 'restart lttng-sessiond' "$IT_TMP/after-consumer.out" ||
+        soft_fail "the recording after the consumer died: not a 500 that says to restart the daemon"
+    echo "after the daemon's restart: $(cat "$IT_TMP/restarted.code")" \
+         "$(head -c 300 "$IT_TMP/restarted.out" | tr -cd '[:print:]')"
+    [ "$(cat "$IT_TMP/restarted.code")" = 200 ] ||
+        soft_fail "the recording after the daemon's restart got $(cat "$IT_TMP/restarted.code")"
+    read -r code took <"$IT_TMP/deleted.code"
+    echo "trace folder ($(tr '\n' ' ' <"$IT_TMP/deleted.before")) deleted during" \
+         "trace?seconds=3: $code after ${took}s: $(head -c 300 "$IT_TMP/deleted.body" | tr -cd '[:print:]')"
+    [ -s "$IT_TMP/deleted.before" ] || soft_fail "no recording folder to delete"
+    case $code in
+    500) grep -q 'Could not finish tracing' "$IT_TMP/deleted.body" ||
+             soft_fail "folder deleted: unclear error" ;;
+    200) run_limited 120 "$GO" tool trace -d "$IT_TMP/deleted.body" >/dev/null 2>&1 ||
+             soft_fail "folder deleted: a 200 with a trace go tool trace refuses" ;;
+    *) soft_fail "folder deleted: status $code" ;;
+    esac
+    [ -f "$IT_TMP/deleted.alive" ] || soft_fail "the program died when its trace folder went"
+    echo "the recording after it: $(cat "$IT_TMP/after-deleted.code")"
+    [ "$(cat "$IT_TMP/after-deleted.code")" = 200 ] ||
+        soft_fail "the recording after the deleted folder got $(cat "$IT_TMP/after-deleted.code")"
     echo "disk full: $(cat "$IT_TMP/full.code"), $(stat -c %s "$IT_TMP/full.body") bytes:" \
          "$(head -c 300 "$IT_TMP/full.body" | tr -cd '[:print:]' | head -c 200)"
     case $(cat "$IT_TMP/full.code") in
