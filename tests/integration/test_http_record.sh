@@ -110,6 +110,19 @@ for t in hasher sorter; do
 done
 grep -q 'MHD' "$IT_TMP/pre.d" && soft_fail "the trace holds the server's threads"
 
+# failed_recording WHAT CODE BODY ALIVE: a recording that went wrong around it must answer 500
+# "Could not finish tracing: ..." (or 200 with a trace Go accepts), the program running on.
+failed_recording() {
+    local what=$1 code=$2 body=$3 alive=$4
+    case $code in
+    500) grep -q 'Could not finish tracing' "$body" || soft_fail "$what: unclear error" ;;
+    200) run_limited 120 "$GO" tool trace -d "$body" >/dev/null 2>&1 ||
+             soft_fail "$what: a 200 with a trace go tool trace refuses" ;;
+    *) soft_fail "$what: status $code" ;;
+    esac
+    [ -f "$alive" ] || soft_fail "$what: the program died"
+}
+
 step "no session daemon"
 if [ "$(id -u)" -ne 0 ] || ! unshare -m --propagation private true 2>/dev/null; then
     echo "skipped: needs root and a private mount namespace (unshare -m)"
@@ -217,14 +230,7 @@ INNER
     echo "consumer daemon (pids $(tr '\n' ' ' <"$IT_TMP/consumer.pids")) killed during" \
          "trace?seconds=3: $code after ${took}s: $(head -c 300 "$IT_TMP/consumer.body" | tr -cd '[:print:]')"
     [ -s "$IT_TMP/consumer.pids" ] || soft_fail "no consumer daemon to kill"
-    case $code in
-    500) grep -q 'Could not finish tracing' "$IT_TMP/consumer.body" ||
-             soft_fail "consumer killed: unclear error" ;;
-    200) run_limited 120 "$GO" tool trace -d "$IT_TMP/consumer.body" >/dev/null 2>&1 ||
-             soft_fail "consumer killed: a 200 with a trace go tool trace refuses" ;;
-    *) soft_fail "consumer killed: status $code" ;;
-    esac
-    [ -f "$IT_TMP/consumer.alive" ] || soft_fail "the program died with the consumer daemon"
+    failed_recording "consumer killed" "$code" "$IT_TMP/consumer.body" "$IT_TMP/consumer.alive"
     echo "the recording after it: $(cat "$IT_TMP/after-consumer.code"):" \
          "$(head -c 300 "$IT_TMP/after-consumer.out" | tr -cd '[:print:]')"
     [ "$(cat "$IT_TMP/after-consumer.code")" = 500 ] &&
@@ -238,26 +244,13 @@ INNER
     echo "trace folder ($(tr '\n' ' ' <"$IT_TMP/deleted.before")) deleted during" \
          "trace?seconds=3: $code after ${took}s: $(head -c 300 "$IT_TMP/deleted.body" | tr -cd '[:print:]')"
     [ -s "$IT_TMP/deleted.before" ] || soft_fail "no recording folder to delete"
-    case $code in
-    500) grep -q 'Could not finish tracing' "$IT_TMP/deleted.body" ||
-             soft_fail "folder deleted: unclear error" ;;
-    200) run_limited 120 "$GO" tool trace -d "$IT_TMP/deleted.body" >/dev/null 2>&1 ||
-             soft_fail "folder deleted: a 200 with a trace go tool trace refuses" ;;
-    *) soft_fail "folder deleted: status $code" ;;
-    esac
-    [ -f "$IT_TMP/deleted.alive" ] || soft_fail "the program died when its trace folder went"
+    failed_recording "folder deleted" "$code" "$IT_TMP/deleted.body" "$IT_TMP/deleted.alive"
     echo "the recording after it: $(cat "$IT_TMP/after-deleted.code")"
     [ "$(cat "$IT_TMP/after-deleted.code")" = 200 ] ||
         soft_fail "the recording after the deleted folder got $(cat "$IT_TMP/after-deleted.code")"
     echo "disk full: $(cat "$IT_TMP/full.code"), $(stat -c %s "$IT_TMP/full.body") bytes:" \
          "$(head -c 300 "$IT_TMP/full.body" | tr -cd '[:print:]' | head -c 200)"
-    case $(cat "$IT_TMP/full.code") in
-    500) grep -q 'Could not finish tracing' "$IT_TMP/full.body" || soft_fail "disk full: unclear error" ;;
-    200) run_limited 120 "$GO" tool trace -d "$IT_TMP/full.body" >/dev/null 2>&1 ||
-             soft_fail "disk full: a 200 with a trace go tool trace refuses" ;;
-    *) soft_fail "disk full: status $(cat "$IT_TMP/full.code")" ;;
-    esac
-    [ -f "$IT_TMP/full.alive" ] || soft_fail "the program died when the disk filled"
+    failed_recording "disk full" "$(cat "$IT_TMP/full.code")" "$IT_TMP/full.body" "$IT_TMP/full.alive"
     [ ! -s "$IT_TMP/full.left" ] || soft_fail "the full disk keeps: $(cat "$IT_TMP/full.left")"
 fi
 
