@@ -8,7 +8,8 @@
 # RSS, malloc's bytes in use, descriptors and threads are read every 10 s; at the end none may
 # have grown (the last third of the readings against the first third: malloc in use by the
 # lowest reading of each, at most 2 MiB more; private RSS by the medians, 16 MiB; descriptors
-# and threads not at all, once the last connection threads are gone), every trace must have been answered with a trace, and the
+# and threads not at all, both read with the load paused and its last connection threads
+# gone), every trace must have been answered with a trace, and the
 # program must still serve.
 source "$(dirname "$0")/lib.sh"
 demo=$LTPROF_BUILD_DIR/bin/ltprof-demo-http
@@ -40,13 +41,17 @@ state() {
          "$(curl -s "$U/debug/pprof/heap?debug=1" | awk '/^# HeapAlloc = / { print int($4 / 1024) }')"
 }
 # the load: one request of each kind at a time, for the whole run
+# (paused while $IT_TMP/pause exists, for the readings of descriptors and threads: a request
+# in flight holds a connection thread, and each thread its perf_event descriptors)
 ( while kill -0 "$pid" 2>/dev/null; do
+      [ ! -e "$IT_TMP/pause" ] || { sleep 0.1; continue; }
       curl -s "$U/cpu?ms=200" >/dev/null; curl -s "$U/mutex" >/dev/null
       curl -s "$U/sleep?ms=50" >/dev/null; curl -s "$U/heap?size_mb=4" >/dev/null
       curl -s "$U/heap?free=1" >/dev/null # the workload keeps nothing: growth would be ours
   done ) &
 IT_PIDS+=($!)
 ( while kill -0 "$pid" 2>/dev/null; do
+      [ ! -e "$IT_TMP/pause" ] || { sleep 0.1; continue; }
       curl -s "$U/debug/pprof/heap" -o /dev/null; sleep 1
   done ) &
 IT_PIDS+=($!)
@@ -67,7 +72,12 @@ trace_once() {
 warm=${LTPROF_SOAK_WARMUP:-25}
 step "warm-up: $warm traces"
 for _ in $(seq "$warm"); do trace_once; sleep 1; done
+# The baseline with no request in flight: the load paused, its last requests and their
+# threads gone.
+touch "$IT_TMP/pause"
+sleep 3
 read -r rss0 fds0 thr0 shm0 heap0 <<<"$(state)"
+rm -f "$IT_TMP/pause"
 echo "after warm-up: private RSS $rss0 KiB, $fds0 descriptors, $thr0 threads, shared RSS $shm0 KiB, malloc in use $heap0 KiB"
 start=$(date +%s)
 next=$((start + 10))
@@ -84,12 +94,16 @@ while [ $(($(date +%s) - start)) -lt "$secs" ]; do
     fi
 done
 kill -0 "$pid" 2>/dev/null || fail "the program died"
-# let the connection threads of the last requests go
-for _ in $(seq 50); do
+# The same quiet for the end: the load paused, then up to 30 s for the threads of its last
+# requests and the last recording to go (a leak never goes).
+touch "$IT_TMP/pause"
+quiet_start=$(date +%s)
+for _ in $(seq 150); do
     read -r rss1 fds1 thr1 shm1 heap1 <<<"$(state)"
     [ "$thr1" -le "$thr0" ] && [ "$fds1" -le "$fds0" ] && break
     sleep 0.2
 done
+echo "quiet after $(($(date +%s) - quiet_start)) s of paused load"
 echo "end: private RSS $rss1 KiB (+$((rss1 - rss0))), shared $shm1 KiB (+$((shm1 - shm0))), $fds1 descriptors (was $fds0), $thr1 threads (was $thr0); $traces traces, $bad bad"
 [ "$bad" -eq 0 ] || soft_fail "$bad of $traces trace requests did not give a trace"
 # Readings move by MiBs from one to the next (the recordings' work, glibc's arenas, the 4 MiB
