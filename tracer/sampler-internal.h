@@ -107,6 +107,11 @@ int tr_stack_range_guess(uintptr_t sp, struct tr_stack_range *out) TR_HIDDEN;
 /* Set while the thread writes an event from normal context (tr_emit_enter): the handler then
  * leaves the switch ring alone. */
 extern __thread int tr_tls_emitting TR_TLS;
+/* Set once the thread's exit event is written (thread_events.c). The handler then writes no
+ * more events on it: LTTng-UST tears down the thread's RCU reader at exit, and a tracepoint
+ * after that registers it again, taking a mutex that the interrupted code may hold (the
+ * teardown's own: a deadlock seen in CI). */
+extern __thread int tr_tls_exited TR_TLS;
 
 /* ---- context switches (sched.c) ---- */
 /* Opens `tid`'s context-switch event and maps its ring into s->sw_fd/sw_ring; 0 or -errno.

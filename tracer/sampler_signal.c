@@ -186,6 +186,8 @@ static void sample(struct tr_thread_slot *slot, const siginfo_t *info, void *uco
         if (atomic_load_explicit(&tr_samp.states_announced, RELAXED))
             atomic_store_explicit(&tr_samp.states_announced, 0, RELAXED); /* session over */
     }
+    if (tr_tls_exited)
+        enabled = 0; /* its exit is written: no event any more (sampler-internal.h) */
     int profiling = atomic_load_explicit(&tr_cpu_profile_on, memory_order_acquire);
     if (!enabled && !profiling && !atomic_load_explicit(&tr_samp.force_unwind, RELAXED))
         return;
@@ -234,7 +236,7 @@ void tr_sigprof_handler(int sig, siginfo_t *info, void *ucontext)
         uint64_t t0 = now_ns();
         tr_guard_enter(); /* what LTTng-UST calls from here is not traced */
         sample(slot, info, ucontext);
-        if (!tr_tls_emitting) { /* else the thread is writing an event: it drains itself */
+        if (!tr_tls_emitting && !tr_tls_exited) { /* else it drains itself, or it is gone */
             tr_sched_follow(slot, tr_tid_self(),
                             lttng_ust_tracepoint_enabled(ltprof, sched_switches));
             tr_sched_drain(slot, tr_tid_self());

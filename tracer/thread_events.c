@@ -65,14 +65,14 @@ void tr_thread_started(const struct tr_thread_birth *b)
 }
 
 /* Set once the thread's exit is written: the key destructor (pthread_exit, cancellation) then
- * has nothing left to do. */
-static __thread int exit_written __attribute__((tls_model("initial-exec")));
+ * has nothing left to do, and the signal handler writes no more events. */
+__thread int tr_tls_exited TR_TLS;
 
 void tr_thread_exited(void)
 {
-    if (exit_written)
+    if (tr_tls_exited)
         return;
-    exit_written = 1;
+    tr_tls_exited = 1;
     if (!lttng_ust_tracepoint_enabled(ltprof, thread_exit))
         return;
     tr_guard_enter();
