@@ -979,7 +979,6 @@ int tl_events_lost(struct tl_timeline *tl, uint64_t ts, int64_t pid)
     int rc;
     if ((rc = note_time(tl, ts)))
         return rc;
-    tl->stats.losses++;
     if (tl->stats.losses_noted == LOST_NOTES_MAX)
         return 0;
     /* Go's format has no note without a goroutine: one of the process's live threads, its

@@ -159,8 +159,7 @@ struct tl_stats {
     uint64_t clamped;        /* event times raised to keep a thread's time monotonic */
     uint64_t regions_dropped;/* region ends that matched no open region */
     uint64_t after_exit;     /* events a thread emitted after its exit (dropped) */
-    uint64_t losses;         /* reports of events the tracer lost */
-    uint64_t losses_noted;   /* ... written as a note (the first 20 with a live thread) */
+    uint64_t losses_noted;   /* reports of lost events written as a note (at most 20) */
 };
 
 struct tl_timeline;

@@ -123,6 +123,12 @@ failed_recording() {
     [ -f "$alive" ] || soft_fail "$what: the program died"
 }
 
+# recorded_again WHAT CODE_FILE: the recording after a fault answered 200.
+recorded_again() {
+    echo "the recording $1: $(cat "$2")"
+    [ "$(cat "$2")" = 200 ] || soft_fail "the recording $1 got $(cat "$2")"
+}
+
 step "no session daemon"
 if [ "$(id -u)" -ne 0 ] || ! unshare -m --propagation private true 2>/dev/null; then
     echo "skipped: needs root and a private mount namespace (unshare -m)"
@@ -224,8 +230,7 @@ INNER
     echo "session daemon killed during trace?seconds=3: $code after ${took}s: $(head -c 300 "$IT_TMP/killed.body")"
     [ "$code" = 500 ] || soft_fail "a recording whose daemon died got $code"
     [ -f "$IT_TMP/killed.alive" ] || soft_fail "the program died with its session daemon"
-    [ "$(cat "$IT_TMP/again.code")" = 200 ] ||
-        soft_fail "the recording after the daemon died got $(cat "$IT_TMP/again.code")"
+    recorded_again "after the daemon died" "$IT_TMP/again.code"
     read -r code took <"$IT_TMP/consumer.code"
     echo "consumer daemon (pids $(tr '\n' ' ' <"$IT_TMP/consumer.pids")) killed during" \
          "trace?seconds=3: $code after ${took}s: $(head -c 300 "$IT_TMP/consumer.body" | tr -cd '[:print:]')"
@@ -236,18 +241,13 @@ INNER
     [ "$(cat "$IT_TMP/after-consumer.code")" = 500 ] &&
         grep -q 'restart lttng-sessiond' "$IT_TMP/after-consumer.out" ||
         soft_fail "the recording after the consumer died: not a 500 that says to restart the daemon"
-    echo "after the daemon's restart: $(cat "$IT_TMP/restarted.code")" \
-         "$(head -c 300 "$IT_TMP/restarted.out" | tr -cd '[:print:]')"
-    [ "$(cat "$IT_TMP/restarted.code")" = 200 ] ||
-        soft_fail "the recording after the daemon's restart got $(cat "$IT_TMP/restarted.code")"
+    recorded_again "after the daemon's restart" "$IT_TMP/restarted.code"
     read -r code took <"$IT_TMP/deleted.code"
     echo "trace folder ($(tr '\n' ' ' <"$IT_TMP/deleted.before")) deleted during" \
          "trace?seconds=3: $code after ${took}s: $(head -c 300 "$IT_TMP/deleted.body" | tr -cd '[:print:]')"
     [ -s "$IT_TMP/deleted.before" ] || soft_fail "no recording folder to delete"
     failed_recording "folder deleted" "$code" "$IT_TMP/deleted.body" "$IT_TMP/deleted.alive"
-    echo "the recording after it: $(cat "$IT_TMP/after-deleted.code")"
-    [ "$(cat "$IT_TMP/after-deleted.code")" = 200 ] ||
-        soft_fail "the recording after the deleted folder got $(cat "$IT_TMP/after-deleted.code")"
+    recorded_again "after the deleted folder" "$IT_TMP/after-deleted.code"
     echo "disk full: $(cat "$IT_TMP/full.code"), $(stat -c %s "$IT_TMP/full.body") bytes:" \
          "$(head -c 300 "$IT_TMP/full.body" | tr -cd '[:print:]' | head -c 200)"
     failed_recording "disk full" "$(cat "$IT_TMP/full.code")" "$IT_TMP/full.body" "$IT_TMP/full.alive"
