@@ -36,6 +36,15 @@ IT_PIDS+=($!)
 demo_pid=$!
 wait_http "http://127.0.0.1:$port/"
 
+# The first line of a reply, and a reply's headers: read whole, as a pipe into `head -1` or
+# `grep -q` may close early and fail the curl before it (pipefail; seen in CI on the large
+# heap text).
+first_line() {
+    curl -s "$@" -o "$IT_TMP/first.out" || true
+    sed -n 1p "$IT_TMP/first.out"
+}
+headers_of() { curl -s -D - -o /dev/null "$@" || true; }
+
 step "index page"
 curl -s "$B/" -o "$IT_TMP/index.html" -D "$IT_TMP/index.h"
 grep -qi '^Content-Type: text/html; charset=utf-8' "$IT_TMP/index.h" || soft_fail "index type"
@@ -43,7 +52,7 @@ grep -qi '^X-Content-Type-Options: nosniff' "$IT_TMP/index.h" || soft_fail "inde
 "$PYTHON" "$IT_DIR/index_check.py" "$IT_TMP/index.html" /debug/pprof allocs block cmdline \
     goroutine heap mutex profile threadcreate trace || soft_fail "index page is not Go's"
 check_status "http://127.0.0.1:$port/debug/pprof" 301
-curl -s -D - -o /dev/null "http://127.0.0.1:$port/debug/pprof" | grep -qi '^Location: /debug/pprof/' ||
+grep -qi '^Location: /debug/pprof/' <<<"$(headers_of "http://127.0.0.1:$port/debug/pprof")" ||
     soft_fail "the redirect does not lead to /debug/pprof/"
 
 step "heap: 64 MiB kept by grow_heap, at rate 1"
@@ -73,7 +82,7 @@ curl -s "http://127.0.0.1:$port/sleep?ms=3000" >/dev/null &
 bg=$!
 sleep 0.7
 curl -s "$B/goroutine?debug=2" >"$IT_TMP/dump.txt"
-grep -A3 '\[nanosleep' "$IT_TMP/dump.txt" | grep -q '^take_a_nap(' ||
+grep -A3 '\[nanosleep' "$IT_TMP/dump.txt" | grep '^take_a_nap(' >/dev/null ||
     { cat "$IT_TMP/dump.txt"; soft_fail "the dump does not show take_a_nap in nanosleep"; }
 head -1 "$IT_TMP/dump.txt" | grep -q '^thread [0-9]* ".*" \[' || soft_fail "dump layout"
 wait "$bg" || true
@@ -85,17 +94,17 @@ grep -qi 'Content-Disposition' "$IT_TMP/t.h" && soft_fail "a text reply is an at
 head -1 "$IT_TMP/heap.txt" | grep -q '^heap profile: [0-9]*: [0-9]* \[[0-9]*: [0-9]*\] @ heap/2$' ||
     soft_fail "heap?debug=1 header: $(head -1 "$IT_TMP/heap.txt")"
 grep -q '^# runtime.MemStats' "$IT_TMP/heap.txt" || soft_fail "heap?debug=1: no MemStats block"
-curl -s "$B/mutex?debug=1" | head -1 | grep -q '^--- mutex:' || soft_fail "mutex?debug=1 header"
-curl -s "$B/block?debug=1" | head -1 | grep -q '^--- contention:' || soft_fail "block?debug=1 header"
-curl -s "$B/threadcreate?debug=1" | head -1 | grep -q '^threadcreate profile: total [0-9]*$' ||
+grep -q '^--- mutex:' <<<"$(first_line "$B/mutex?debug=1")" || soft_fail "mutex?debug=1 header"
+grep -q '^--- contention:' <<<"$(first_line "$B/block?debug=1")" || soft_fail "block?debug=1 header"
+grep -q '^threadcreate profile: total [0-9]*$' <<<"$(first_line "$B/threadcreate?debug=1")" ||
     soft_fail "threadcreate?debug=1 header"
-curl -s "$B/goroutine?debug=1" | head -1 | grep -q '^goroutine profile: total [0-9]*$' ||
+grep -q '^goroutine profile: total [0-9]*$' <<<"$(first_line "$B/goroutine?debug=1")" ||
     soft_fail "goroutine?debug=1 header"
-curl -s -X POST -d debug=1 "$B/heap" | head -1 | grep -q '^heap profile:' ||
+grep -q '^heap profile:' <<<"$(first_line -X POST -d debug=1 "$B/heap")" ||
     soft_fail "a POSTed form debug=1 does not give the text"
 # A decoded %00 ends a name or value (found by fuzz_http_parse: the pairs were walked past
 # their end); the pairs after it still count.
-curl -s -X POST -d 'x=a%00b&y%00z=c&debug=1' "$B/heap" | head -1 | grep -q '^heap profile:' ||
+grep -q '^heap profile:' <<<"$(first_line -X POST -d 'x=a%00b&y%00z=c&debug=1' "$B/heap")" ||
     soft_fail "a POSTed form with %00 in it does not give the text of debug=1"
 # pprof's legacy parser reads the addresses (no names: Go's text is the same); the total counts.
 pprof_text "$GO" "$IT_TMP/legacy.top" -top "$IT_TMP/heap.txt"
@@ -191,7 +200,7 @@ done
 check_status "$B/heap?seconds=1&debug=1" 400 "seconds and debug params are incompatible"
 check_status "$B/heap?seconds=601" 400 "profile duration exceeds server's WriteTimeout"
 check_status "$B/profile?seconds=601" 400 "profile duration exceeds server's WriteTimeout"
-curl -s -D - -o /dev/null "$B/nosuch" | grep -qi '^X-Go-Pprof: 1' || soft_fail "no X-Go-Pprof on errors"
+grep -qi '^X-Go-Pprof: 1' <<<"$(headers_of "$B/nosuch")" || soft_fail "no X-Go-Pprof on errors"
 check_status "$B/goroutine?debug=abc" 200 ""
 pprof_text "$GO" "$IT_TMP/g.top" -top "$IT_TMP/body"
 
@@ -204,12 +213,13 @@ LD_PRELOAD="$LTPROF_LIB" LTPROF_HTTP="127.0.0.1:$port2" "$demo_cpu" 25 \
 IT_PIDS+=($!)
 wait_http "$C/"
 sleep 0.5
-curl -s "$C/threadcreate?debug=1" | head -1 >"$IT_TMP/tc.txt"
+first_line "$C/threadcreate?debug=1" >"$IT_TMP/tc.txt"
 grep -qx 'threadcreate profile: total 2' "$IT_TMP/tc.txt" ||
     soft_fail "threadcreate counts the server's threads: $(cat "$IT_TMP/tc.txt")"
-curl -s "$C/goroutine?debug=1" | head -1 | grep -qx 'goroutine profile: total 3' ||
+grep -qx 'goroutine profile: total 3' <<<"$(first_line "$C/goroutine?debug=1")" ||
     soft_fail "goroutine does not list exactly the program's 3 threads"
-curl -s "$C/goroutine?debug=2" | grep -q 'MHD' && soft_fail "the thread dump shows the server's threads"
+curl -s "$C/goroutine?debug=2" -o "$IT_TMP/dump2.txt" || true
+grep -q 'MHD' "$IT_TMP/dump2.txt" && soft_fail "the thread dump shows the server's threads"
 pprof_text "$GO" "$IT_TMP/pre-cpu.top" -top "$C/profile?seconds=2"
 grep -q 'hash_block$' "$IT_TMP/pre-cpu.top" || soft_fail "preloaded: no hash_block"
 grep -q 'microhttpd' "$IT_TMP/pre-cpu.top" && soft_fail "the CPU profile holds the server's work"

@@ -53,7 +53,7 @@ check_states() {
                 "sleep_here sleeper nanosleep" "spin_here spinner running"; do
         set -- $want
         [ "$tag" = nosignals ] && [ "$1" = spin_here ] && continue # no stack without signals
-        at "$raw" "$1" | grep -q "state:\[$3\] thread:\[$2\]" ||
+        at "$raw" "$1" | grep "state:\[$3\] thread:\[$2\]" >/dev/null ||
             soft_fail "$1: not at thread $2 in state $3 ($tag, $go)"
     done
 }
@@ -68,7 +68,7 @@ grep -q '^# labels: {"state":"mutex", "thread":"locker"}$' "$IT_TMP/default/goro
 pprof_text go "$IT_TMP/legacy.raw" -raw -symbolize=none "$IT_TMP/default/goroutine.txt"
 grep -q '^goroutine/count' "$IT_TMP/legacy.raw" || soft_fail "pprof does not read debug=1"
 grep -Eq '^thread [0-9]+ "locker" \[mutex\]:$' "$IT_TMP/default/goroutine-2.txt" &&
-    grep -A1 '"locker"' "$IT_TMP/default/goroutine-2.txt" | grep -q '^lock_wait(...)$' &&
+    grep -A1 '"locker"' "$IT_TMP/default/goroutine-2.txt" | grep '^lock_wait(...)$' >/dev/null &&
     grep -Eq '^thread [0-9]+ "spinner" \[running\]:$' "$IT_TMP/default/goroutine-2.txt" ||
     soft_fail "debug=2: not the locker in lock_wait and the spinner running"
 [ "$(grep -c '^thread ' "$IT_TMP/default/goroutine-2.txt")" = 6 ] || soft_fail "debug=2: not 6 threads"

@@ -59,7 +59,7 @@ head -c $(($(stat -c %s "$trace") / 2)) "$trace" >"$IT_TMP/rec/truncated.out"
 echo "hello, this is not a trace" >"$IT_TMP/rec/notes.txt"
 : >"$IT_TMP/rec/empty.bin"
 pprof_text "$GO" "$IT_TMP/heap.raw" -raw "$IT_TMP/rec/heap.pb.gz"
-if sed -n '/^Samples:/,/^Locations/p' "$IT_TMP/heap.raw" | grep -q '^ *[0-9]'; then
+if sed -n '/^Samples:/,/^Locations/p' "$IT_TMP/heap.raw" | grep '^ *[0-9]' >/dev/null; then
     fail "trace_mix's heap profile has samples: the empty-profile case needs one without"
 fi
 
@@ -87,7 +87,7 @@ cat >"$IT_TMP/expect.json" <<JSON
 JSON
 
 step "ltprof view: usage and errors"
-"$LTPROF_BIN" view --help | grep -q 'FILE_OR_DIR' || soft_fail "ltprof view --help"
+"$LTPROF_BIN" view --help | grep 'FILE_OR_DIR' >/dev/null || soft_fail "ltprof view --help"
 rc=0; "$LTPROF_BIN" view 2>"$IT_TMP/err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q 'name a trace' "$IT_TMP/err" || soft_fail "ltprof view without a path: rc $rc"
 rc=0; "$LTPROF_BIN" view "$IT_TMP/nowhere" 2>"$IT_TMP/err" || rc=$?
@@ -129,7 +129,7 @@ check_status "${url}files/..%2F..%2Fetc%2Fpasswd" 404
 check_status "${url}files/ctf" 404
 check_status "${url}no-such-page" 404
 check_status "${url}api/sources" 405 "" -X POST
-curl -sI "${url}app.js" | grep -qi "^Content-Security-Policy: default-src 'self'" ||
+curl -sI "${url}app.js" | grep -i "^Content-Security-Policy: default-src 'self'" >/dev/null ||
     soft_fail "the viewer's files come without their Content-Security-Policy"
 cmp -s <(curl -s "${url}files/trace.out") "$trace" || soft_fail "files/trace.out differs from the file"
 
