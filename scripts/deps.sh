@@ -19,6 +19,7 @@ packages=(
   chromium nodejs                                  # viewer tests: headless Chromium, driven from Node.js
   cppcheck clang-tidy                              # static analysis (scripts/lint.sh)
   clang libclang-rt-14-dev                         # fuzzing: libFuzzer (scripts/fuzz.sh)
+  libasan8 libubsan1 libtsan2                      # sanitizer runtimes (build-asan/, build-tsan/)
 )
 
 missing=()

@@ -174,8 +174,8 @@ static int apply_rules(struct walk *w, const struct tr_cfi_rules *rules,
 #define ROW_CACHE_SIZE (1u << ROW_CACHE_BITS)
 #define ROW_CACHE_RULES 7
 
-struct row_cache_entry {
-    uint64_t seq;
+/* What an entry holds besides its sequence number. */
+struct row_cache_row {
     uintptr_t pc; /* the lookup PC */
     const struct tr_module_table *table;
     int32_t cfa_off;
@@ -188,6 +188,20 @@ struct row_cache_entry {
         uint8_t kind;
         int16_t val;
     } rule[ROW_CACHE_RULES];
+};
+#define ROW_CACHE_WORDS ((sizeof(struct row_cache_row) + 7) / 8)
+
+/* The row is read while a writer may be storing it, which C11 allows only for atomics: both
+ * sides copy it as words with relaxed atomic accesses (plain moves on x86-64), so the seqlock
+ * is well defined and ThreadSanitizer can follow it. */
+union row_cache_words {
+    struct row_cache_row row;
+    uint64_t w[ROW_CACHE_WORDS];
+};
+
+struct row_cache_entry {
+    uint64_t seq;
+    union row_cache_words data;
 } __attribute__((aligned(64)));
 
 static struct row_cache_entry g_row_cache[ROW_CACHE_SIZE];
@@ -201,33 +215,36 @@ static struct row_cache_entry *cache_slot(uintptr_t pc)
 static bool cache_get(const struct walk *w, uintptr_t pc, struct tr_cfi_rules *rules,
                       struct tr_cie *cie)
 {
-    struct row_cache_entry *e = cache_slot(pc), copy;
+    struct row_cache_entry *e = cache_slot(pc);
+    union row_cache_words data;
     uint64_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 
     if (seq & 1)
         return false;
-    memcpy(&copy, e, sizeof(copy));
+    for (size_t i = 0; i < ROW_CACHE_WORDS; i++)
+        data.w[i] = __atomic_load_n(&e->data.w[i], __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq || copy.pc != pc ||
-        copy.table != w->table || copy.n_rules > ROW_CACHE_RULES)
+    const struct row_cache_row *copy = &data.row;
+    if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq || copy->pc != pc ||
+        copy->table != w->table || copy->n_rules > ROW_CACHE_RULES)
         return false;
     rules->cfa_kind = TR_CFA_REG;
-    rules->cfa_reg = copy.cfa_reg;
-    rules->cfa_val = copy.cfa_off;
+    rules->cfa_reg = copy->cfa_reg;
+    rules->cfa_val = copy->cfa_off;
     memset(rules->kind, TR_RULE_UNSPEC, sizeof(rules->kind));
-    for (unsigned i = 0; i < copy.n_rules; i++) {
-        if (copy.rule[i].reg >= TR_REG_COUNT)
+    for (unsigned i = 0; i < copy->n_rules; i++) {
+        if (copy->rule[i].reg >= TR_REG_COUNT)
             return false;
-        rules->kind[copy.rule[i].reg] = copy.rule[i].kind;
-        rules->val[copy.rule[i].reg] = copy.rule[i].val;
+        rules->kind[copy->rule[i].reg] = copy->rule[i].kind;
+        rules->val[copy->rule[i].reg] = copy->rule[i].val;
     }
-    cie->ra_reg = copy.ra_reg;
-    cie->signal_frame = copy.signal_frame;
+    cie->ra_reg = copy->ra_reg;
+    cie->signal_frame = copy->signal_frame;
     return true;
 }
 
 /* Packs a row into `e`; false when it does not fit an entry. */
-static bool cache_pack(struct row_cache_entry *e, const struct tr_cfi_rules *rules)
+static bool cache_pack(struct row_cache_row *e, const struct tr_cfi_rules *rules)
 {
     unsigned n = 0;
     if (rules->cfa_kind != TR_CFA_REG || rules->cfa_val != (int32_t)rules->cfa_val)
@@ -254,23 +271,23 @@ static bool cache_pack(struct row_cache_entry *e, const struct tr_cfi_rules *rul
 static void cache_put(const struct walk *w, uintptr_t pc, const struct tr_cfi_rules *rules,
                       const struct tr_cie *cie)
 {
-    struct row_cache_entry *e = cache_slot(pc), packed;
+    struct row_cache_entry *e = cache_slot(pc);
+    union row_cache_words packed;
+    memset(&packed, 0, sizeof(packed));
     uint64_t seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
 
-    if (!cache_pack(&packed, rules))
+    if (!cache_pack(&packed.row, rules))
         return;
+    packed.row.pc = pc;
+    packed.row.table = w->table;
+    packed.row.ra_reg = (uint8_t)cie->ra_reg;
+    packed.row.signal_frame = cie->signal_frame;
     if ((seq & 1) || !__atomic_compare_exchange_n(&e->seq, &seq, seq + 1, false,
                                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return; /* another writer, perhaps the code this handler interrupted */
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    e->pc = pc;
-    e->table = w->table;
-    e->cfa_reg = packed.cfa_reg;
-    e->cfa_off = packed.cfa_off;
-    e->n_rules = packed.n_rules;
-    memcpy(e->rule, packed.rule, sizeof(e->rule));
-    e->ra_reg = (uint8_t)cie->ra_reg;
-    e->signal_frame = cie->signal_frame;
+    for (size_t i = 0; i < ROW_CACHE_WORDS; i++)
+        __atomic_store_n(&e->data.w[i], packed.w[i], __ATOMIC_RELAXED);
     __atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
 }
 

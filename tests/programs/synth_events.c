@@ -344,7 +344,7 @@ static pthread_mutex_t mutexes[NMUTEX] = {
     PTHREAD_MUTEX_INITIALIZER,
 };
 static atomic_int waiters[NMUTEX];
-static volatile uint64_t work_sink;
+static __thread volatile uint64_t work_sink; /* per thread: the workers must not race */
 
 static void spin(unsigned iters)
 {

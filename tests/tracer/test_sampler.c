@@ -43,7 +43,7 @@ static double thread_cpu_s(void)
 }
 
 /* A few real frames, so unwinding has something to walk. */
-static volatile uint64_t sink;
+static __thread volatile uint64_t sink; /* per thread: the burners must not race */
 __attribute__((noinline)) static void burn_leaf(void)
 {
     for (int i = 0; i < 20000; i++)
@@ -107,7 +107,7 @@ struct burner {
 static void *burner_main(void *p)
 {
     struct burner *b = p;
-    b->tid = gettid_u32();
+    __atomic_store_n(&b->tid, gettid_u32(), __ATOMIC_RELEASE); /* main waits for it */
     while (!atomic_load(&b->go))
         usleep(1000);
     double t0 = thread_cpu_s();
@@ -200,7 +200,7 @@ static void case_existing_threads_are_armed(void)
         CHECK(libc_create(&b[i].thread, NULL, i == 2 ? blocked_main : burner_main, &b[i]) == 0);
     }
     for (int i = 0; i < 3; i++)
-        while (b[i].tid == 0)
+        while (__atomic_load_n(&b[i].tid, __ATOMIC_ACQUIRE) == 0)
             usleep(1000);
     start_sampler();
     tr_sampler_set_force_unwind(1); /* also walks their stacks through the maps snapshot */
