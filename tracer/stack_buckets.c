@@ -97,7 +97,7 @@ uint32_t tr_buckets_for(struct tr_buckets *t, const uint64_t *pcs, size_t n, uin
     for (uint32_t i = (uint32_t)h & mask; t->index[i]; i = (i + 1) & mask) {
         const struct tr_bucket *b = &t->buckets[t->index[i]];
         if (b->hash == h && b->key == key && b->npcs == n &&
-            memcmp(&t->pcs[b->pcs_offset], pcs, n * sizeof(*pcs)) == 0)
+            (n == 0 || memcmp(&t->pcs[b->pcs_offset], pcs, n * sizeof(*pcs)) == 0))
             return t->index[i];
     }
     if (reserve(t, n) != 0) {
@@ -105,7 +105,8 @@ uint32_t tr_buckets_for(struct tr_buckets *t, const uint64_t *pcs, size_t n, uin
         return 0;
     }
     uint32_t id = t->n++;
-    memcpy(&t->pcs[t->n_pcs], pcs, n * sizeof(*pcs));
+    if (n) /* an empty stack (none captured) may come before the PC array exists */
+        memcpy(&t->pcs[t->n_pcs], pcs, n * sizeof(*pcs));
     t->buckets[id] = (struct tr_bucket){.hash = h, .key = key, .npcs = (uint32_t)n,
                                         .pcs_offset = t->n_pcs};
     t->n_pcs += n;
