@@ -3,7 +3,9 @@
 # thread_churn: 1,000 short-lived threads (tests/programs/thread_churn.c), whose tids Linux
 # reuses, each become a goroutine of their own with a fresh id that starts and ends; P ids are
 # reused so the viewer keeps a few rows; Go 1.19 and a newer Go accept the trace and their
-# goroutine pages work.
+# goroutine pages work. Then 300 threads that end in turn by returning, by pthread_exit and by
+# cancellation, under CPU sampling at 1 kHz: each has its exit in the trace and its goroutine
+# ends; the trace still converts and Go 1.19 accepts it.
 source "$(dirname "$0")/lib.sh"
 prog=$LTPROF_PROGRAMS/thread_churn
 
@@ -28,4 +30,15 @@ if [ -n "$newgo" ]; then
 else
     echo "SKIP: no newer Go here (shared/tools/newer-go.sh): its checks did not run"
 fi
+
+step "300 threads ending by return, pthread_exit and cancellation, sampled at 1 kHz"
+LTPROF_CPU_HZ=1000 ltprof_record "$IT_TMP/mixed" "$prog" 300 mixed >"$IT_TMP/mixed.out"
+grep -q 'execution trace: 301 threads' "$IT_TMP/mixed.out" ||
+    soft_fail "the summary does not count 301 threads: $(grep 'execution trace' "$IT_TMP/mixed.out")"
+exits=$(trace_event_counts "$IT_TMP/mixed/ctf" | awk '$2 == "ltprof:thread_exit" {print $1}')
+echo "thread_exit events: ${exits:-0}"
+[ "${exits:-0}" = 300 ] || soft_fail "$exits thread exits written for 300 threads"
+run_limited 120 go tool trace -d "$IT_TMP/mixed/trace.out" >"$IT_TMP/mixed.txt" 2>"$IT_TMP/m.err" ||
+    { cat "$IT_TMP/m.err"; soft_fail "go tool trace -d rejects the mixed-exit trace"; }
+"${GTCHECK[@]}" churn "$IT_TMP/mixed.txt" 300 40 || soft_fail "mixed exits: goroutines and Ps"
 it_finish

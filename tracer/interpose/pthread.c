@@ -94,6 +94,12 @@ static setname_fn real_setname(void)
     return f;
 }
 
+static void exited_by_unwinding(void *unused)
+{
+    (void)unused;
+    tr_thread_exited();
+}
+
 /* Named for the stacks it appears in: every thread started through ltprof starts here. */
 static void *ltprof_thread_trampoline(void *p)
 {
@@ -112,9 +118,13 @@ static void *ltprof_thread_trampoline(void *p)
     tr_thread_started(&block.birth);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     tr_guard_leave();
-    void *ret = block.start(block.arg);
-    /* Written here rather than by the exit key's destructor when possible: destructors run
-     * after LTTng-UST's own thread teardown. */
+    /* The exit is written here rather than by the exit key's destructor, which runs after
+     * LTTng-UST's own thread teardown: on return, and from a cleanup handler when the thread
+     * ends in pthread_exit or is cancelled (handlers run before any destructor). */
+    void *ret;
+    pthread_cleanup_push(exited_by_unwinding, NULL);
+    ret = block.start(block.arg);
+    pthread_cleanup_pop(0);
     tr_thread_exited();
     return ret;
 }
