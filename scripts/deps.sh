@@ -16,6 +16,7 @@ packages=(
   python3 python3-bt2 procps time binutils curl    # test scripts (curl: the HTTP tests, the demo)
   libjemalloc2                                     # tests: another malloc preloaded with ours
   heaptrack                                        # benchmarks: a peer heap profiler
+  libgoogle-perftools4 linux-perf                  # benchmarks: peer CPU profilers (gperftools, perf)
   chromium nodejs                                  # viewer tests: headless Chromium, driven from Node.js
   cppcheck clang-tidy                              # static analysis (scripts/lint.sh)
   clang libclang-rt-14-dev                         # fuzzing: libFuzzer (scripts/fuzz.sh)
