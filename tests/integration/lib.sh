@@ -86,6 +86,20 @@ ensure_sessiond() {
         lttng-sessiond --daemonize --no-kernel || fail "cannot start lttng-sessiond"
         lttng list >/dev/null 2>&1 || fail "lttng-sessiond started but does not answer"
     fi
+    destroy_orphan_sessions
+}
+
+# A test that was killed leaves its sessions behind, and an active one traces every later
+# program (an "untraced" check then sees tracing on): sessions named it-TEST-PID-* whose test
+# process is gone are destroyed.
+destroy_orphan_sessions() {
+    local s pid
+    for s in $(lttng list 2>/dev/null | sed -n 's/^ *[0-9]*) \(it-[^ ]*\) .*/\1/p'); do
+        pid=$(sed -n 's/^it-.*-\([0-9][0-9]*\)-[^-]*$/\1/p' <<<"$s")
+        [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null || continue
+        echo "destroying $s, left by a test process that is gone"
+        lttng destroy "$s" >/dev/null 2>&1 || true
+    done
 }
 
 # new_session NAME OUTPUT_DIR [lttng create options...]: creates a unique session, destroyed
