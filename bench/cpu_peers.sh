@@ -88,8 +88,9 @@ run() {
 # flat_shares CONFIG PROFILE BINARY: "NAME PERCENT" per function, flat (leaf) shares.
 flat_shares() {
     case "$1" in
-    ltprof) go tool pprof -top -nodecount=500 "$2" 2>/dev/null | awk 'NF >= 6 && $2 ~ /%$/ { sub(/%/, "", $2); print $6, $2 }' ;;
-    gperftools) go tool pprof -top -nodecount=500 "$3" "$2" 2>/dev/null | awk 'NF >= 6 && $2 ~ /%$/ { sub(/%/, "", $2); print $6, $2 }' ;;
+    ltprof | gperftools) # gperftools' profile has addresses only: the binary names them
+        go tool pprof -top -nodecount=500 "$3" "$2" 2>/dev/null |
+            awk 'NF >= 6 && $2 ~ /%$/ { sub(/%/, "", $2); print $6, $2 }' ;;
     perf-*) perf report -i "$2" --stdio --no-children --sort sym -q 2>/dev/null |
                 awk '$1 ~ /%$/ && $2 == "[.]" { sub(/%/, "", $1); print $3, $1 }' ;;
     esac
@@ -149,7 +150,7 @@ report() {
         function lo(list,   a, n, i, m) { n = split(list, a, " "); m = a[1]; for (i = 2; i <= n; i++) if (a[i] < m) m = a[i]; return m }
         function hi(list,   a, n, i, m) { n = split(list, a, " "); m = a[1]; for (i = 2; i <= n; i++) if (a[i] > m) m = a[i]; return m }
         FILENAME ~ /cost/ {
-            if ($2 == "none") { w0[$1] = $3; c0[$1] = $4; next }
+            if ($2 == "none") { w0[$1] = $3; c0[$1] = $4; base = base " " $3; next }
             rw[$2] = rw[$2] " " $3 / w0[$1]; rc[$2] = rc[$2] " " $4 / c0[$1]; sz[$2] = sz[$2] " " $5
             next
         }
@@ -163,12 +164,12 @@ report() {
                     median(rw[c]), lo(rw[c]), hi(rw[c]), median(rc[c]), lo(rc[c]), hi(rc[c]),
                     median(sz[c]), median(er[c]), hi(er[c])
             }
-        }' "$work/cost.tsv" "$work/truth.tsv"
+            printf "\nBaseline (no profiler), median wall %.3f s.\n", median(base)
+        }' "$work/cost.tsv" "$work/truth.tsv" >"$work/table.md"
+    sed '/^$/,$d' "$work/table.md"
     for c in "${configs[@]}"; do
         [ -z "${why_not[$c]:-}" ] || echo "| $c | not run: ${why_not[$c]} | | | | | |"
     done
-    echo
-    echo "Baseline (no profiler), median wall $(awk -F'\t' '$2 == "none" { print $3 }' "$work/cost.tsv" |
-        sort -n | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }') s."
+    sed -n '/^$/,$p' "$work/table.md"
 }
 report | tee "${out_file:-/dev/null}"

@@ -17,22 +17,6 @@
 #include "thread_events.h"
 #include "waits.h"
 
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static pthread_key_t exit_key;
-static int key_ok;
-
-static void on_exit_key(void *value)
-{
-    (void)value;
-    tr_thread_exited();
-}
-
-static void make_key(void)
-{
-    key_ok = pthread_key_create(&exit_key, on_exit_key) == 0;
-}
-
-
 TR_TEXT void tr_thread_birth_record(struct tr_thread_birth *b, void *(*start)(void *))
 {
     b->start_fn = (uint64_t)(uintptr_t)start;
@@ -47,9 +31,6 @@ TR_TEXT void tr_thread_birth_record(struct tr_thread_birth *b, void *(*start)(vo
 void tr_thread_started(const struct tr_thread_birth *b)
 {
     char name[16] = "";
-    pthread_once(&key_once, make_key);
-    if (key_ok)
-        pthread_setspecific(exit_key, (void *)1);
     tr_stack_prepare_self();
     if (!lttng_ust_tracepoint_enabled(ltprof, thread_start))
         return;
@@ -64,8 +45,8 @@ void tr_thread_started(const struct tr_thread_birth *b)
     tr_emit_leave(token);
 }
 
-/* Set once the thread's exit is written: the key destructor (pthread_exit, cancellation) then
- * has nothing left to do, and the signal handler writes no more events. */
+/* Set once the thread's exit is written (by the trampoline on return, or by its cleanup handler
+ * on pthread_exit and cancellation): the signal handler writes no more events. */
 __thread int tr_tls_exited TR_TLS;
 
 void tr_thread_exited(void)

@@ -4,8 +4,8 @@
  * thread-specific destructor runs, however it ends: by returning, by pthread_exit, or by
  * cancellation. LTTng-UST tears a thread down from such a destructor; ltprof's signal handler
  * must write nothing from then on (tr_tls_exited), and the exit event must not come after.
- * The program's own key is made before the first thread, so its destructor runs before the
- * exit key ltprof makes then: it sees whether the exit was already written. Usage:
+ * The program's own key is made before the thread; its destructor sees whether the exit was
+ * already written. Usage:
  * test_thread_exit return|exit|cancel
  */
 #define _GNU_SOURCE
