@@ -119,11 +119,13 @@ int main(int argc, char **argv)
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
     int started = 0;
-    for (int i = 0; t && i < clients; i++)
-        if (pthread_create(&t[i], &attr, client, (void *)(intptr_t)i) == 0)
-            started++;
+    while (t && started < clients &&
+           pthread_create(&t[started], &attr, client, (void *)(intptr_t)started) == 0)
+        started++;
     for (int i = 0; i < started; i++)
         pthread_join(t[i], NULL);
+    pthread_attr_destroy(&attr);
+    free(t);
     printf("requests=%lu failures=%lu bytes=%lu clients=%d\n", atomic_load(&requests),
            atomic_load(&failures), atomic_load(&bytes), started);
     return started == clients && atomic_load(&failures) == 0 ? 0 : 1;
