@@ -79,6 +79,46 @@ require_built() {
     require_file "$LTPROF_PLUGIN_DIR/babeltrace2-plugin-ltprof.so" "the babeltrace2 plugin"
 }
 
+# ---- Sanitized builds (LTPROF_SANITIZER, set by tests/integration/CMakeLists.txt) -------------
+# Under AddressSanitizer, libltprof.so and the babeltrace2 plugin carry ASan's instrumentation,
+# and ASan's runtime must be loaded before libc in every process that runs them. Our programs
+# link it, but LD_PRELOAD puts libltprof.so ahead of it (as `ltprof record` does), which
+# verify_asan_link_order=0 accepts; then ltprof's wrappers see the program's calls first, as in
+# other builds. A program not built with ASan needs the runtime preloaded: the babeltrace2 shim
+# and ASAN_FIRST do that. Such a program with libltprof.so preloaded hangs at its first locale
+# call (bash, python3, timeout: __libc_setlocale_lock is found held), so the tests preload
+# libltprof.so only into our programs there. A finding exits 86, which no test expects.
+LTPROF_SANITIZER=${LTPROF_SANITIZER:-none}
+# ASAN_FIRST: a prefix for a command whose children run programs not built with ASan (a traced
+# program that execs /bin/true); empty in other builds.
+ASAN_FIRST=()
+if [ "$LTPROF_SANITIZER" = address ]; then
+    [ -r "${LTPROF_ASAN_RUNTIME:-}" ] || fail "LTPROF_ASAN_RUNTIME=\"${LTPROF_ASAN_RUNTIME:-}\" is not the ASan runtime"
+    export ASAN_OPTIONS="verify_asan_link_order=0:exitcode=86:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+    export LSAN_OPTIONS="suppressions=$IT_DIR/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+    ASAN_FIRST=(env "LD_PRELOAD=$LTPROF_ASAN_RUNTIME${LD_PRELOAD:+:$LD_PRELOAD}")
+    mkdir -p "$IT_TMP/asan-bin"
+    printf '#!/bin/sh\nLD_PRELOAD="%s${LD_PRELOAD:+:$LD_PRELOAD}" exec %s "$@"\n' \
+        "$LTPROF_ASAN_RUNTIME" "$(command -v babeltrace2)" >"$IT_TMP/asan-bin/babeltrace2"
+    chmod +x "$IT_TMP/asan-bin/babeltrace2"
+    PATH="$IT_TMP/asan-bin:$PATH"
+fi
+
+# have_heap_sampler: libltprof.so interposes malloc here. A sanitized build leaves malloc to
+# the sanitizer's runtime, so its heap profiles are empty and their content is not checked.
+have_heap_sampler() {
+    [ "$LTPROF_SANITIZER" = none ]
+}
+
+# skip_under SANITIZER REASON: this test does not run in a build with SANITIZER (exit 77).
+skip_under() {
+    if [ "$LTPROF_SANITIZER" = "$1" ]; then
+        echo "SKIP: $IT_NAME under $1: $2"
+        exit 77
+    fi
+}
+
 # Starts a root session daemon when none answers, like the lttng CLI would.
 ensure_sessiond() {
     if ! lttng list >/dev/null 2>&1; then

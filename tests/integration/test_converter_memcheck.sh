@@ -8,6 +8,7 @@
 # definitely lost block. The broken traces must still fail cleanly (exit 1, not a crash).
 source "$(dirname "$0")/lib.sh"
 
+skip_under address "Valgrind cannot run programs built with ASan; the plain build runs it"
 require_built
 ensure_sessiond
 command -v valgrind >/dev/null || fail "valgrind is not installed (scripts/deps.sh)"

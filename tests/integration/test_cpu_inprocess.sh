@@ -61,28 +61,32 @@ grep -Eq ' burn_labeled$' "$IT_TMP/rec-cpu.txt" ||
     soft_fail "recorded cpu.pb.gz: no burn_labeled under request=checkout"
 ! grep -Eq ' burn_cpu$' "$IT_TMP/rec-cpu.txt" ||
     soft_fail "recorded cpu.pb.gz: burn_cpu (unlabeled) under request=checkout"
-pprof_text "$GO" "$IT_TMP/rec-heap.txt" -top -sample_index=alloc_space \
-    -tagfocus='request=^checkout$' "$IT_TMP/rec/heap.pb.gz"
-grep -Eq '^ +1MB +[0-9.]+% .* hold_labeled$' "$IT_TMP/rec-heap.txt" ||
-    soft_fail "recorded heap.pb.gz: hold_labeled's 1 MiB is not under request=checkout"
-pprof_text "$GO" "$IT_TMP/rec-unlabeled.txt" -top -sample_index=alloc_space \
-    -tagignore='request=.' "$IT_TMP/rec/heap.pb.gz"
-! grep -q ' hold_labeled$' "$IT_TMP/rec-unlabeled.txt" ||
-    soft_fail "recorded heap.pb.gz: some of hold_labeled's blocks have no request label"
+if have_heap_sampler; then
+    pprof_text "$GO" "$IT_TMP/rec-heap.txt" -top -sample_index=alloc_space \
+        -tagfocus='request=^checkout$' "$IT_TMP/rec/heap.pb.gz"
+    grep -Eq '^ +1MB +[0-9.]+% .* hold_labeled$' "$IT_TMP/rec-heap.txt" ||
+        soft_fail "recorded heap.pb.gz: hold_labeled's 1 MiB is not under request=checkout"
+    pprof_text "$GO" "$IT_TMP/rec-unlabeled.txt" -top -sample_index=alloc_space \
+        -tagignore='request=.' "$IT_TMP/rec/heap.pb.gz"
+    ! grep -q ' hold_labeled$' "$IT_TMP/rec-unlabeled.txt" ||
+        soft_fail "recorded heap.pb.gz: some of hold_labeled's blocks have no request label"
+fi
 
 step "labels (ltprof_labels_push): on CPU samples and sampled allocations"
 pprof_text "$GO" "$IT_TMP/label-cpu.txt" -top -tagfocus='request=^checkout$' "$IT_TMP/api/cpu.pb.gz"
 sed -n '1,9p' "$IT_TMP/label-cpu.txt"
 grep -Eq ' burn_labeled$' "$IT_TMP/label-cpu.txt" || soft_fail "cpu: no burn_labeled under request=checkout"
 ! grep -Eq ' burn_cpu$' "$IT_TMP/label-cpu.txt" || soft_fail "cpu: burn_cpu (unlabeled) under request=checkout"
-pprof_text "$GO" "$IT_TMP/label-heap.txt" -top -tagfocus='request=^checkout$' "$IT_TMP/api/heap-labels.pb.gz"
-grep -Eq '^ +1MB +[0-9.]+% .* hold_labeled$' "$IT_TMP/label-heap.txt" ||
-    soft_fail "heap: hold_labeled's 1 MiB is not under request=checkout"
-pprof_text "$GO" "$IT_TMP/unlabeled-heap.txt" -top -tagignore='request=.' "$IT_TMP/api/heap-labels.pb.gz"
-! grep -q ' hold_labeled$' "$IT_TMP/unlabeled-heap.txt" ||
-    soft_fail "heap: some of hold_labeled's blocks have no request label"
-pprof_text "$GO" "$IT_TMP/label-tags.txt" -tags "$IT_TMP/api/heap-labels.pb.gz"
-grep -q 'request' "$IT_TMP/label-tags.txt" || soft_fail "heap: -tags does not list request"
+if have_heap_sampler; then
+    pprof_text "$GO" "$IT_TMP/label-heap.txt" -top -tagfocus='request=^checkout$' "$IT_TMP/api/heap-labels.pb.gz"
+    grep -Eq '^ +1MB +[0-9.]+% .* hold_labeled$' "$IT_TMP/label-heap.txt" ||
+        soft_fail "heap: hold_labeled's 1 MiB is not under request=checkout"
+    pprof_text "$GO" "$IT_TMP/unlabeled-heap.txt" -top -tagignore='request=.' "$IT_TMP/api/heap-labels.pb.gz"
+    ! grep -q ' hold_labeled$' "$IT_TMP/unlabeled-heap.txt" ||
+        soft_fail "heap: some of hold_labeled's blocks have no request label"
+    pprof_text "$GO" "$IT_TMP/label-tags.txt" -tags "$IT_TMP/api/heap-labels.pb.gz"
+    grep -q 'request' "$IT_TMP/label-tags.txt" || soft_fail "heap: -tags does not list request"
+fi
 
 step "LTPROF_CPUPROFILE with CPU sampling off"
 rc=0

@@ -16,13 +16,26 @@ ensure_sessiond
 for mode in fork fork-exec vfork spawn dlopen threads signals nofile closeall closefrom closerange \
     sigprof; do
     step "$mode"
+    # gcc 12's ASan runtime does not hold its allocator's lock across fork(): a child that
+    # allocates while another thread held it at the fork waits forever inside the runtime.
+    if [ "$mode" = fork ] && [ "$LTPROF_SANITIZER" = address ]; then
+        echo "skipped under ASan (its allocator deadlocks in a fork child)"
+        continue
+    fi
     rc=0
     out=$IT_TMP/$mode.out
     env_out=()
     case $mode in close*) env_out=(FAULTS_OUT="$out") ;; esac
+    # The modes that exec /bin/true need ASan's runtime preloaded there (lib.sh); the others
+    # do not, and with it fork's child hung under ASan.
+    asan_first=()
+    case $mode in fork-exec | vfork | spawn) asan_first=("${ASAN_FIRST[@]}") ;; esac
+    # LeakSanitizer needs a descriptor to read /proc/PID/task, and nofile leaves none.
+    [ "$mode" != nofile ] || [ "$LTPROF_SANITIZER" != address ] ||
+        env_out+=(ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0")
     start=$(date +%s%N)
     LTPROF_CPU_HZ=1000 LTPROF_MEMPROFILE_RATE=1 \
-        run_limited 120 env "${env_out[@]}" "$LTPROF_BIN" record -o "$IT_TMP/rec-$mode" -- "$prog" "$mode" \
+        run_limited 120 "${asan_first[@]}" env "${env_out[@]}" "$LTPROF_BIN" record -o "$IT_TMP/rec-$mode" -- "$prog" "$mode" \
         >"$IT_TMP/$mode.log" 2>&1 || rc=$?
     case $mode in close*) ;; *) grep '^faults ' "$IT_TMP/$mode.log" >"$out" || true ;; esac
     took=$((($(date +%s%N) - start) / 1000000))

@@ -15,6 +15,7 @@
 source "$(dirname "$0")/lib.sh"
 prog=$LTPROF_PROGRAMS/heap_sites
 
+skip_under address "a sanitized build has no malloc interposer (the sanitizer owns malloc)"
 require_built
 ensure_sessiond
 

@@ -17,6 +17,7 @@ source "$(dirname "$0")/lib.sh"
 sites=$LTPROF_PROGRAMS/heap_sites
 api=$LTPROF_PROGRAMS/profiles_api
 
+skip_under address "a sanitized build has no malloc interposer (the sanitizer owns malloc)"
 require_built
 
 # run_sites TAG RATE FILE: heap_sites with libltprof.so preloaded, LTPROF_HEAPPROFILE=FILE, in

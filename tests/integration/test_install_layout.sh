@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 : "${LTPROF_INSTALL_PREFIX:?}" "${LTPROF_INSTALL_LIBDIR:?}" "${LTPROF_INSTALL_INCLUDEDIR:?}"
 : "${LTPROF_INSTALL_BINDIR:?}" "${LTPROF_BT2_PLUGIN_INSTALL_DIR:?}"
 
+skip_under address "it builds a program without ASan against the installed library, which an ASan library cannot join"
 require_built
 dest=$IT_TMP/dest
 abs() { case "$1" in /*) echo "$1" ;; *) echo "$LTPROF_INSTALL_PREFIX/$1" ;; esac; }

@@ -16,7 +16,7 @@ lttng enable-event -u -s "$s" 'lttng_ust_statedump:*' >/dev/null || fail "enable
 lttng add-context -u -s "$s" -t vpid -t vtid >/dev/null || fail "add-context"
 lttng start "$s" >/dev/null || fail "lttng start"
 step "LD_PRELOAD=$LTPROF_LIB $prog"
-LD_PRELOAD=$LTPROF_LIB run_limited 60 "$prog" || fail "stacks_nofp failed under LD_PRELOAD"
+run_limited 60 env LD_PRELOAD="$LTPROF_LIB" "$prog" || fail "stacks_nofp failed under LD_PRELOAD"
 lttng stop "$s" >/dev/null || fail "lttng stop"
 lttng destroy "$s" >/dev/null || fail "lttng destroy"
 trace_event_counts "$IT_TMP/trace"

@@ -31,8 +31,13 @@ else
     echo "SKIP: no newer Go here (shared/tools/newer-go.sh): its checks did not run"
 fi
 
-step "300 threads ending by return, pthread_exit and cancellation, sampled at 1 kHz"
-LTPROF_CPU_HZ=1000 ltprof_record "$IT_TMP/mixed" "$prog" 300 mixed >"$IT_TMP/mixed.out"
+# ASan's runtime fails an internal CHECK when a cancelled thread unwinds into the trampoline's
+# cleanup handler (as in thread_exit_by_cancel, tests/tracer/CMakeLists.txt): there the threads
+# end by pthread_exit only.
+ways=mixed
+[ "$LTPROF_SANITIZER" != address ] || ways=exit
+step "300 threads ending by $ways (mixed: return, pthread_exit and cancellation), sampled at 1 kHz"
+LTPROF_CPU_HZ=1000 ltprof_record "$IT_TMP/mixed" "$prog" 300 "$ways" >"$IT_TMP/mixed.out"
 grep -q 'execution trace: 301 threads' "$IT_TMP/mixed.out" ||
     soft_fail "the summary does not count 301 threads: $(grep 'execution trace' "$IT_TMP/mixed.out")"
 exits=$(trace_event_counts "$IT_TMP/mixed/ctf" | awk '$2 == "ltprof:thread_exit" {print $1}')

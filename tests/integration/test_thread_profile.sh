@@ -26,16 +26,23 @@ run_states() {
     grep -q '^interrupted=0$' "$IT_TMP/$tag.out" || soft_fail "calls were interrupted ($tag)"
 }
 
-# at RAW FUNCTION: "thread state" labels of the sample whose leaf is FUNCTION.
+# at RAW FUNCTION: "thread state" labels of the sample whose leaf is FUNCTION. A leaf in an
+# ASan interceptor (a sanitized build's program calls it before ltprof's wrapper) is skipped.
 at() {
     awk -v fn="$2" '
         /^Samples:/ { s = 1; next }
         /^Locations/ { s = 0; l = 1; next }
         /^Mappings/ { l = 0 }
-        s && $1 ~ /:$/ { n++; leaf[n] = $2; next }
+        s && $1 ~ /:$/ { n++; ids[n] = $0; next }
         s && /state:\[/ { st[n] = $0 }
         l && $1 ~ /:$/ { sub(":", "", $1); name[$1] = $4 }
-        END { for (i = 1; i <= n; i++) if (name[leaf[i]] == fn) print st[i] }' "$1"
+        END {
+            for (i = 1; i <= n; i++) {
+                k = split(ids[i], f, " ")
+                for (j = 2; j < k && name[f[j]] ~ /^__interceptor_/; j++) {}
+                if (name[f[j]] == fn) print st[i]
+            }
+        }' "$1"
 }
 
 check_states() {
