@@ -5,8 +5,10 @@
  * cancellation. LTTng-UST tears a thread down from such a destructor; ltprof's signal handler
  * must write nothing from then on (tr_tls_exited), and the exit event must not come after.
  * The program's own key is made before the thread; its destructor sees whether the exit was
- * already written. Usage:
- * test_thread_exit return|exit|cancel
+ * already written. `main`: the main thread itself ends in pthread_exit (it has no trampoline);
+ * its destructor prints "ok main" only when the exit was written first, and ends the process.
+ * Usage:
+ * test_thread_exit return|exit|cancel|main
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -25,6 +27,12 @@ static void early_destructor(void *value)
 {
     (void)value;
     seen_exited = tr_tls_exited;
+    if (strcmp(how, "main") == 0) {
+        CHECK(seen_exited == 1);
+        printf("ok main: the main thread's exit was written before its destructors ran\n");
+        fflush(stdout);
+        _exit(0); /* LTTng-UST's threads would keep the process alive (docs/reliability.md) */
+    }
 }
 
 static void *thread_main(void *arg)
@@ -45,11 +53,17 @@ static void *thread_main(void *arg)
 int main(int argc, char **argv)
 {
     how = argc > 1 ? argv[1] : "";
-    if (strcmp(how, "return") != 0 && strcmp(how, "exit") != 0 && strcmp(how, "cancel") != 0) {
-        fprintf(stderr, "usage: test_thread_exit return|exit|cancel\n");
+    if (strcmp(how, "return") != 0 && strcmp(how, "exit") != 0 && strcmp(how, "cancel") != 0 &&
+        strcmp(how, "main") != 0) {
+        fprintf(stderr, "usage: test_thread_exit return|exit|cancel|main\n");
         return 2;
     }
     CHECK(pthread_key_create(&early_key, early_destructor) == 0);
+    if (strcmp(how, "main") == 0) {
+        CHECK(tr_tls_exited == 0);
+        pthread_setspecific(early_key, (void *)1);
+        pthread_exit(NULL); /* its destructor ends the process */
+    }
     pthread_t t;
     void *ret = NULL;
     CHECK(pthread_create(&t, NULL, thread_main, NULL) == 0);

@@ -100,10 +100,14 @@ static void exited_by_unwinding(void *unused)
     tr_thread_exited();
 }
 
+/* Set on a program thread started in the trampoline, whose cleanup handler writes its exit. */
+static __thread int started_in_trampoline __attribute__((tls_model("initial-exec")));
+
 /* Named for the stacks it appears in: every thread started through ltprof starts here. */
 static void *ltprof_thread_trampoline(void *p)
 {
     struct start_block block = *(struct start_block *)p;
+    started_in_trampoline = 1;
     tr_guard_enter();
     free(p);
     lttng_ust_init_thread(); /* before any tracepoint from a signal handler on this thread */
@@ -183,4 +187,24 @@ TR_EXPORT int pthread_setname_np(pthread_t thread, const char *name)
         tr_thread_renamed(thread, name);
     errno = saved_errno;
     return rc;
+}
+
+/* noreturn, so that ASan unpoisons the frames left behind before the call (sanitized builds) */
+typedef __attribute__((noreturn)) void (*exit_fn)(void *);
+
+/* The main thread, and threads started before ltprof was loaded, have no trampoline: when they
+ * end in pthread_exit their exit is written here, before the program's cleanup handlers and
+ * destructors (LTTng-UST's teardown is one). Trampoline threads write it from their handler,
+ * after the program's own; ltprof's and LTTng-UST's threads (guard held) write nothing. */
+TR_EXPORT TR_TEXT void pthread_exit(void *ret)
+{
+    static _Atomic(exit_fn) fn;
+    exit_fn real = atomic_load_explicit(&fn, memory_order_acquire);
+    if (!real) {
+        real = (exit_fn)resolve_real("pthread_exit");
+        atomic_store_explicit(&fn, real, memory_order_release);
+    }
+    if (!started_in_trampoline && !tr_guard_active())
+        tr_thread_exited();
+    real(ret);
 }
