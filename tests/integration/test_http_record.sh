@@ -168,7 +168,11 @@ curl -s -o "$dir/consumer.body" -w '%{http_code} %{time_total}\n' "http://127.0.
 waiter=$!
 sleep 1.5
 sd=$(cat "$pidfile")
-pgrep -P "$sd" -f consumerd >"$dir/consumer.pids"
+# The consumer daemon starts with the session; under ASan it was not there yet once at 1.5 s.
+for _ in $(seq 10); do
+    pgrep -P "$sd" -f consumerd >"$dir/consumer.pids" && break
+    sleep 0.1
+done
 pkill -KILL -P "$sd" -f consumerd
 wait $waiter
 kill -0 $spawn 2>/dev/null && echo alive >"$dir/consumer.alive"

@@ -475,12 +475,20 @@ static void worker_round(struct emitter *e, uint32_t round, uint64_t *task, int 
         lttng_ust_tracepoint(ltprof, log, *task, "request", msg, e->tid, pcs, n);
     }
     if (round % 16 == 5) {                                     /* 0-1 */
-        void *p = malloc(1000 + rnd(e) % 100000);
+        size_t size = 1000 + rnd(e) % 100000;
+        void *p = malloc(size);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+        /* The sanitizer owns malloc: glibc's arenas are never set up, and its mallinfo2 from
+         * several threads at once crashed setting them up (ASan, int_mallinfo). */
+        uint64_t in_use = size;
+#else
         struct mallinfo2 mi = mallinfo2();
+        uint64_t in_use = (uint64_t)(mi.uordblks + mi.hblkhd);
+#endif
         free(p);
         drain(e);
         take(e, K_HEAP, false);
-        lttng_ust_tracepoint(ltprof, heap, e->tid, (uint64_t)(mi.uordblks + mi.hblkhd));
+        lttng_ust_tracepoint(ltprof, heap, e->tid, in_use);
     }
     if (handle)
         region(e, *task, true, "handle");                      /* 0-1 */
