@@ -72,26 +72,27 @@ static void *resolve_real(const char *name)
     return fn;
 }
 
-static create_fn real_create(void)
+/* resolve_real(name), looked up once and kept in *slot (any thread may be first). */
+static void *resolve_once(void *_Atomic *slot, const char *name)
 {
-    static _Atomic(create_fn) fn;
-    create_fn f = atomic_load_explicit(&fn, memory_order_acquire);
+    void *f = atomic_load_explicit(slot, memory_order_acquire);
     if (!f) {
-        f = (create_fn)resolve_real("pthread_create");
-        atomic_store_explicit(&fn, f, memory_order_release);
+        f = resolve_real(name);
+        atomic_store_explicit(slot, f, memory_order_release);
     }
     return f;
 }
 
+static create_fn real_create(void)
+{
+    static void *_Atomic fn;
+    return (create_fn)resolve_once(&fn, "pthread_create");
+}
+
 static setname_fn real_setname(void)
 {
-    static _Atomic(setname_fn) fn;
-    setname_fn f = atomic_load_explicit(&fn, memory_order_acquire);
-    if (!f) {
-        f = (setname_fn)resolve_real("pthread_setname_np");
-        atomic_store_explicit(&fn, f, memory_order_release);
-    }
-    return f;
+    static void *_Atomic fn;
+    return (setname_fn)resolve_once(&fn, "pthread_setname_np");
 }
 
 static void exited_by_unwinding(void *unused)
@@ -198,12 +199,8 @@ typedef __attribute__((noreturn)) void (*exit_fn)(void *);
  * after the program's own; ltprof's and LTTng-UST's threads (guard held) write nothing. */
 TR_EXPORT TR_TEXT void pthread_exit(void *ret)
 {
-    static _Atomic(exit_fn) fn;
-    exit_fn real = atomic_load_explicit(&fn, memory_order_acquire);
-    if (!real) {
-        real = (exit_fn)resolve_real("pthread_exit");
-        atomic_store_explicit(&fn, real, memory_order_release);
-    }
+    static void *_Atomic fn;
+    exit_fn real = (exit_fn)resolve_once(&fn, "pthread_exit");
     if (!started_in_trampoline && !tr_guard_active())
         tr_thread_exited();
     real(ret);
