@@ -6,7 +6,8 @@
  *   reader-1,2  take a read-write lock in rw_read(), writer in rw_write()
  *   consumer    waits on a condition variable in consume_items(); producer signals it
  *   piper       blocks in read() in pipe_receive(); main writes the pipe
- *   pinger      recv()/send() on a socket pair in socket_ping(); ponger answers
+ *   pinger      recv()/send() on a socket pair in socket_ping(); ponger answers; each side
+ *               sleeps before it sends, so both sides' recv() blocks well past the threshold
  *   napper      sleeps in nap() (nanosleep, usleep)
  *   sem-waiter  sem_wait() in sem_take(); barrier-1..3 meet in barrier_meet()
  *   late        still sleeping when main joins it, so main waits in pthread_join
@@ -127,6 +128,7 @@ NOINLINE void socket_ping(void)
 {
     char c = 'p';
     for (int i = 0; i < ROUNDS; i++) {
+        sleep_us(500);
         if (send(sock_fds[0], &c, 1, 0) != 1 || recv(sock_fds[0], &c, 1, 0) != 1)
             break;
     }
